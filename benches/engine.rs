@@ -1,0 +1,2 @@
+//! Benchmarks: the event queue alone, and one full quickstart run.
+fn main() {}

@@ -1,0 +1,280 @@
+//! The World: every node, pod and workload of one run, with the running totals the
+//! scheduler and reports need (requested CPU and memory per node, ready pods per workload).
+
+use crate::engine::SimTime;
+use crate::scenario::{PoolSpec, Scenario, WorkloadSpec};
+
+/// Index of a node pool in `Scenario::pools`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PoolId(pub u32);
+/// Index of a node in `World::nodes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+/// Index of a pod in `World::pods`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PodId(pub u32);
+/// Index of a workload in `Scenario::workloads` and `World::workloads`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WorkloadId(pub u32);
+
+/// A node and its running totals.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// The pool it belongs to.
+    pub pool: PoolId,
+    /// Its number within the pool, for its name `<pool>-<n>`.
+    pub ordinal: u32,
+    /// Index into the pool's zones.
+    pub zone: u16,
+    /// Allocatable CPU, milli-cores.
+    pub cpu_allocatable_milli: u64,
+    /// Allocatable memory, bytes.
+    pub memory_allocatable_bytes: u64,
+    /// Pod capacity.
+    pub max_pods: u32,
+    /// Sum of bound pods' CPU requests.
+    pub cpu_requested_milli: u64,
+    /// Sum of bound pods' memory requests.
+    pub memory_requested_bytes: u64,
+    /// Sum of bound pods' CPU requests with upstream's non-zero defaults (for scoring).
+    pub cpu_nonzero_milli: u64,
+    /// Sum of bound pods' memory requests with non-zero defaults.
+    pub memory_nonzero_bytes: u64,
+    /// Bound pods.
+    pub pods: Vec<PodId>,
+    /// Accepting pods (Ready and not cordoned).
+    pub schedulable: bool,
+    /// When it joined.
+    pub created_at: SimTime,
+}
+
+/// Where a pod is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PodState {
+    /// Created, waiting for the scheduler.
+    Pending,
+    /// Bound to a node, container starting.
+    Bound,
+    /// Container running, not yet Ready.
+    Running,
+    /// Ready: an endpoint receiving traffic.
+    Ready,
+    /// Deleted; kept as a tombstone so ids stay valid.
+    Deleted,
+}
+
+/// A pod.
+#[derive(Debug, Clone)]
+pub struct Pod {
+    /// Owner.
+    pub workload: WorkloadId,
+    /// Its number within the workload, for its name `<workload>-<n>`.
+    pub ordinal: u32,
+    /// Lifecycle state.
+    pub state: PodState,
+    /// Node once bound.
+    pub node: Option<NodeId>,
+    /// Creation time.
+    pub created_at: SimTime,
+    /// When it became Ready.
+    pub ready_at: Option<SimTime>,
+    /// Since when it has been failing to schedule (None if never failed or now bound).
+    pub unschedulable_since: Option<SimTime>,
+}
+
+/// A workload's live counters.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadState {
+    /// Desired replicas (the ReplicaSet's `spec.replicas`).
+    pub desired: u32,
+    /// Pods not deleted, in creation order.
+    pub active: Vec<PodId>,
+    /// Ready pods right now.
+    pub ready: u32,
+    /// Pods created so far (names the next pod).
+    pub created: u32,
+    /// ∫ ready dt in ms since the last metrics tick, for time-weighted endpoint counts.
+    pub ready_ms_since_tick: u64,
+    /// When `ready` last changed or was last integrated.
+    pub ready_integrated_to: SimTime,
+}
+
+/// All mutable cluster state of one run.
+#[derive(Debug, Clone)]
+pub struct World {
+    /// Pools as specified.
+    pub pools: Vec<PoolSpec>,
+    /// Workloads as specified.
+    pub specs: Vec<WorkloadSpec>,
+    /// Node arena.
+    pub nodes: Vec<Node>,
+    /// Pod arena (deleted pods stay as tombstones).
+    pub pods: Vec<Pod>,
+    /// Workload counters, indexed like `specs`.
+    pub workloads: Vec<WorkloadState>,
+    /// Nodes per pool, by pool index.
+    pub pool_nodes: Vec<Vec<NodeId>>,
+}
+
+impl World {
+    /// Builds the initial cluster: every pool's starting nodes, no pods yet.
+    pub fn new(scenario: &Scenario) -> World {
+        let mut world = World {
+            pools: scenario.pools.clone(),
+            specs: scenario.workloads.clone(),
+            nodes: Vec::new(),
+            pods: Vec::new(),
+            workloads: scenario
+                .workloads
+                .iter()
+                .map(|w| WorkloadState {
+                    desired: w.replicas,
+                    ..Default::default()
+                })
+                .collect(),
+            pool_nodes: vec![Vec::new(); scenario.pools.len()],
+        };
+        for (p, pool) in scenario.pools.iter().enumerate() {
+            for _ in 0..pool.count {
+                world.add_node(PoolId(p as u32), SimTime::ZERO);
+            }
+        }
+        world
+    }
+
+    /// Adds a Ready node to a pool.
+    pub fn add_node(&mut self, pool: PoolId, now: SimTime) -> NodeId {
+        let spec = &self.pools[pool.0 as usize];
+        let ordinal = self.pool_nodes[pool.0 as usize].len() as u32;
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(Node {
+            pool,
+            ordinal,
+            zone: (ordinal as usize % spec.zones.len().max(1)) as u16,
+            cpu_allocatable_milli: spec.cpu_milli,
+            memory_allocatable_bytes: spec.memory_bytes,
+            max_pods: spec.max_pods,
+            cpu_requested_milli: 0,
+            memory_requested_bytes: 0,
+            cpu_nonzero_milli: 0,
+            memory_nonzero_bytes: 0,
+            pods: Vec::new(),
+            schedulable: true,
+            created_at: now,
+        });
+        self.pool_nodes[pool.0 as usize].push(id);
+        id
+    }
+
+    /// Creates a Pending pod for a workload.
+    pub fn create_pod(&mut self, workload: WorkloadId, now: SimTime) -> PodId {
+        let id = PodId(self.pods.len() as u32);
+        let w = &mut self.workloads[workload.0 as usize];
+        self.pods.push(Pod {
+            workload,
+            ordinal: w.created,
+            state: PodState::Pending,
+            node: None,
+            created_at: now,
+            ready_at: None,
+            unschedulable_since: None,
+        });
+        w.created += 1;
+        w.active.push(id);
+        id
+    }
+
+    /// Binds a pending pod to a node and charges its requests to the node.
+    pub fn bind(&mut self, pod: PodId, node: NodeId) {
+        let p = &mut self.pods[pod.0 as usize];
+        debug_assert_eq!(p.state, PodState::Pending);
+        p.state = PodState::Bound;
+        p.node = Some(node);
+        p.unschedulable_since = None;
+        let spec = &self.specs[p.workload.0 as usize];
+        let n = &mut self.nodes[node.0 as usize];
+        n.cpu_requested_milli += spec.cpu_request_milli;
+        n.memory_requested_bytes += spec.memory_request_bytes;
+        n.cpu_nonzero_milli += spec.cpu_nonzero_milli;
+        n.memory_nonzero_bytes += spec.memory_nonzero_bytes;
+        n.pods.push(pod);
+    }
+
+    /// Moves a pod to a new state, keeping the workload's ready count and its time integral.
+    pub fn set_state(&mut self, pod: PodId, state: PodState, now: SimTime) {
+        let p = &mut self.pods[pod.0 as usize];
+        let was_ready = p.state == PodState::Ready;
+        p.state = state;
+        if state == PodState::Ready {
+            p.ready_at = Some(now);
+        }
+        let is_ready = state == PodState::Ready;
+        if was_ready != is_ready {
+            let w = p.workload.0 as usize;
+            self.integrate_ready(w, now);
+            let ws = &mut self.workloads[w];
+            if is_ready {
+                ws.ready += 1;
+            } else {
+                ws.ready -= 1;
+            }
+        }
+    }
+
+    /// Deletes a pod: frees its node's resources and drops it from its workload.
+    pub fn delete_pod(&mut self, pod: PodId, now: SimTime) {
+        self.set_state(pod, PodState::Deleted, now);
+        let p = &self.pods[pod.0 as usize];
+        let (workload, node) = (p.workload, p.node);
+        if let Some(node) = node {
+            let spec = &self.specs[workload.0 as usize];
+            let n = &mut self.nodes[node.0 as usize];
+            n.cpu_requested_milli -= spec.cpu_request_milli;
+            n.memory_requested_bytes -= spec.memory_request_bytes;
+            n.cpu_nonzero_milli -= spec.cpu_nonzero_milli;
+            n.memory_nonzero_bytes -= spec.memory_nonzero_bytes;
+            n.pods.retain(|&q| q != pod);
+        }
+        self.workloads[workload.0 as usize]
+            .active
+            .retain(|&q| q != pod);
+    }
+
+    /// Adds `ready × elapsed` to the workload's integral up to `now`.
+    pub fn integrate_ready(&mut self, w: usize, now: SimTime) {
+        let ws = &mut self.workloads[w];
+        let dt = now.saturating_sub(ws.ready_integrated_to).as_millis();
+        ws.ready_ms_since_tick += u64::from(ws.ready) * dt;
+        ws.ready_integrated_to = now;
+    }
+
+    /// Time-averaged ready pods since the last call, then resets the integral.
+    pub fn take_average_ready(&mut self, w: usize, now: SimTime, interval: SimTime) -> f64 {
+        self.integrate_ready(w, now);
+        let ws = &mut self.workloads[w];
+        let avg = if interval.as_millis() == 0 {
+            f64::from(ws.ready)
+        } else {
+            ws.ready_ms_since_tick as f64 / interval.as_millis() as f64
+        };
+        ws.ready_ms_since_tick = 0;
+        avg
+    }
+
+    /// `<pool>-<n>`, the node's name in reports.
+    pub fn node_name(&self, node: NodeId) -> String {
+        let n = &self.nodes[node.0 as usize];
+        format!("{}-{}", self.pools[n.pool.0 as usize].name, n.ordinal)
+    }
+
+    /// `<workload>-<n>`, the pod's name in reports.
+    pub fn pod_name(&self, pod: PodId) -> String {
+        let p = &self.pods[pod.0 as usize];
+        format!("{}-{}", self.specs[p.workload.0 as usize].name, p.ordinal)
+    }
+
+    /// The pool spec of a node.
+    pub fn pool_of(&self, node: NodeId) -> &PoolSpec {
+        &self.pools[self.nodes[node.0 as usize].pool.0 as usize]
+    }
+}

@@ -1,0 +1,7 @@
+//! The simulated control plane: one module per controller.
+//!
+//! **Invariant:** controllers read simulated time only from the engine and randomness only
+//! from their own named stream; nothing here reads the wall clock.
+
+pub mod replicaset;
+pub mod scheduler;

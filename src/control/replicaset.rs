@@ -1,0 +1,185 @@
+//! The ReplicaSet controller: keeps each workload at its desired replica count.
+//!
+//! Upstream: kubernetes/kubernetes `pkg/controller/replicaset/replica_set.go`
+//! (`manageReplicas`) and `pkg/controller/controller_utils.go` (`ActivePodsWithRanks`).
+//!
+//! Follows upstream in: creating or deleting the difference between active and desired
+//! pods, at most `BurstReplicas` (500) per sync, and choosing deletion victims in
+//! upstream's order (unassigned before assigned, Pending before Running, not Ready before
+//! Ready, pods doubled up on a node first, shorter-Ready first in log₂ buckets, newer first).
+//!
+//! Simplified: creations are not split into slow-start batches (every create succeeds in
+//! the simulator), pod-deletion-cost annotations and restart counts are not ranked yet, and
+//! a deleted pod frees its node at once (no termination grace period).
+
+use crate::cluster::{PodId, PodState, WorkloadId, World};
+use crate::control::scheduler::Scheduler;
+use crate::engine::SimTime;
+use crate::metrics::Recorder;
+use crate::metrics::events::EventKind;
+
+/// Upstream `BurstReplicas`: most creations or deletions in one sync.
+pub const BURST_REPLICAS: u32 = 500;
+
+/// What a sync did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncOutcome {
+    /// Pods created.
+    pub created: u32,
+    /// Pods deleted.
+    pub deleted: u32,
+    /// True when the burst limit left work for another sync.
+    pub more: bool,
+}
+
+/// One `manageReplicas` pass for a workload.
+pub fn sync(
+    world: &mut World,
+    w: WorkloadId,
+    now: SimTime,
+    scheduler: &mut Scheduler,
+    recorder: &mut Recorder,
+) -> SyncOutcome {
+    let ws = &world.workloads[w.0 as usize];
+    let active = ws.active.len() as u64;
+    let desired = u64::from(ws.desired);
+    let mut out = SyncOutcome::default();
+    if active < desired {
+        let diff = (desired - active) as u32;
+        let n = diff.min(BURST_REPLICAS);
+        for _ in 0..n {
+            let pod = world.create_pod(w, now);
+            recorder.pod_created();
+            recorder.event(now, EventKind::SuccessfulCreate { workload: w, pod });
+            scheduler.enqueue(pod);
+        }
+        out.created = n;
+        out.more = diff > n;
+    } else if active > desired {
+        let diff = (active - desired) as u32;
+        let n = diff.min(BURST_REPLICAS);
+        let victims = deletion_order(world, w, now);
+        for &pod in victims.iter().take(n as usize) {
+            if world.pods[pod.0 as usize].unschedulable_since.is_some()
+                && world.pods[pod.0 as usize].state == PodState::Pending
+            {
+                recorder.unschedulable_changed(now, -1);
+            }
+            world.delete_pod(pod, now);
+            recorder.event(now, EventKind::SuccessfulDelete { workload: w, pod });
+        }
+        out.deleted = n;
+        out.more = diff > n;
+        if n > 0 {
+            scheduler.on_cluster_change();
+        }
+    }
+    out
+}
+
+/// The workload's active pods sorted so the first ones are deleted first
+/// (`ActivePodsWithRanks.Less`).
+pub fn deletion_order(world: &World, w: WorkloadId, now: SimTime) -> Vec<PodId> {
+    let ws = &world.workloads[w.0 as usize];
+    let mut keyed: Vec<(RankKey, PodId)> = ws
+        .active
+        .iter()
+        .map(|&id| {
+            let p = &world.pods[id.0 as usize];
+            // Rank: active pods of the same workload on the same node.
+            let doubled = p.node.map_or(0, |n| {
+                world.nodes[n.0 as usize]
+                    .pods
+                    .iter()
+                    .filter(|&&q| world.pods[q.0 as usize].workload == w)
+                    .count() as u32
+            });
+            let key = RankKey {
+                assigned: p.node.is_some(),
+                running: matches!(p.state, PodState::Running | PodState::Ready),
+                ready: p.state == PodState::Ready,
+                neg_rank: u32::MAX - doubled,
+                ready_bucket: p.ready_at.map_or(0, |t| log2_bucket(now.saturating_sub(t))),
+                creation_bucket: log2_bucket(now.saturating_sub(p.created_at)),
+                neg_id: u32::MAX - id.0,
+            };
+            (key, id)
+        })
+        .collect();
+    keyed.sort_by_key(|a| a.0);
+    keyed.into_iter().map(|(_, id)| id).collect()
+}
+
+/// Smaller sorts first = deleted first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RankKey {
+    assigned: bool,
+    running: bool,
+    ready: bool,
+    /// Higher rank (more doubled-up) first.
+    neg_rank: u32,
+    /// Ready for less time first (LogarithmicScaleDown buckets).
+    ready_bucket: u32,
+    /// Created more recently first.
+    creation_bucket: u32,
+    /// Newest id first as the final tie-break (upstream uses the pod UID).
+    neg_id: u32,
+}
+
+/// `floor(log2(age in seconds))`, 0 for ages under 2 s; upstream's LogarithmicScaleDown.
+fn log2_bucket(age: SimTime) -> u32 {
+    let secs = age.as_millis() / 1000;
+    if secs <= 1 {
+        0
+    } else {
+        63 - secs.leading_zeros()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log2_buckets_group_similar_ages() {
+        assert_eq!(log2_bucket(SimTime::from_secs(0)), 0);
+        assert_eq!(log2_bucket(SimTime::from_secs(2)), 1);
+        assert_eq!(log2_bucket(SimTime::from_secs(3)), 1);
+        assert_eq!(log2_bucket(SimTime::from_secs(4)), 2);
+        assert_eq!(log2_bucket(SimTime::from_secs(1000)), 9);
+    }
+
+    #[test]
+    fn rank_key_orders_as_upstream() {
+        let base = RankKey {
+            assigned: true,
+            running: true,
+            ready: true,
+            neg_rank: u32::MAX - 1,
+            ready_bucket: 5,
+            creation_bucket: 5,
+            neg_id: 10,
+        };
+        let unassigned = RankKey {
+            assigned: false,
+            running: false,
+            ready: false,
+            ..base
+        };
+        let not_ready = RankKey {
+            ready: false,
+            ..base
+        };
+        let doubled = RankKey {
+            neg_rank: u32::MAX - 3,
+            ..base
+        };
+        let fresh = RankKey {
+            ready_bucket: 1,
+            ..base
+        };
+        assert!(unassigned < not_ready && not_ready < base);
+        assert!(doubled < base);
+        assert!(fresh < base);
+    }
+}

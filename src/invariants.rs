@@ -1,0 +1,81 @@
+//! The invariant checker behind `--check`: cheap-to-state truths about the World that every
+//! controller must preserve. Tests run with it on, so a controller bug fails loudly at the
+//! event that caused it instead of skewing a report.
+
+use crate::cluster::{PodState, World};
+
+/// Returns a description of the first broken invariant.
+pub fn check(world: &World) -> Result<(), String> {
+    let mut cpu = vec![0u64; world.nodes.len()];
+    let mut mem = vec![0u64; world.nodes.len()];
+    let mut pods_on = vec![0u32; world.nodes.len()];
+    let mut ready = vec![0u32; world.workloads.len()];
+    let mut active = vec![0usize; world.workloads.len()];
+    for (i, p) in world.pods.iter().enumerate() {
+        let name = || world.pod_name(crate::cluster::PodId(i as u32));
+        match (p.state, p.node) {
+            (PodState::Pending, Some(_)) => {
+                return Err(format!("pod {} is Pending but bound", name()));
+            }
+            (PodState::Bound | PodState::Running | PodState::Ready, None) => {
+                return Err(format!("pod {} is {:?} without a node", name(), p.state));
+            }
+            _ => {}
+        }
+        if p.state == PodState::Deleted {
+            continue;
+        }
+        active[p.workload.0 as usize] += 1;
+        if p.state == PodState::Ready {
+            ready[p.workload.0 as usize] += 1;
+        }
+        if let Some(n) = p.node {
+            let spec = &world.specs[p.workload.0 as usize];
+            cpu[n.0 as usize] += spec.cpu_request_milli;
+            mem[n.0 as usize] += spec.memory_request_bytes;
+            pods_on[n.0 as usize] += 1;
+            if !world.nodes[n.0 as usize]
+                .pods
+                .contains(&crate::cluster::PodId(i as u32))
+            {
+                return Err(format!(
+                    "pod {} is bound to {} but not in its pod list",
+                    name(),
+                    world.node_name(n)
+                ));
+            }
+        }
+    }
+    for (i, n) in world.nodes.iter().enumerate() {
+        let id = crate::cluster::NodeId(i as u32);
+        if n.cpu_requested_milli != cpu[i]
+            || n.memory_requested_bytes != mem[i]
+            || n.pods.len() as u32 != pods_on[i]
+        {
+            return Err(format!(
+                "node {}'s running totals disagree with its pods",
+                world.node_name(id)
+            ));
+        }
+        if n.cpu_requested_milli > n.cpu_allocatable_milli
+            || n.memory_requested_bytes > n.memory_allocatable_bytes
+        {
+            return Err(format!("node {} is over-committed", world.node_name(id)));
+        }
+        if pods_on[i] > n.max_pods {
+            return Err(format!(
+                "node {} has more than maxPods pods",
+                world.node_name(id)
+            ));
+        }
+    }
+    for (w, ws) in world.workloads.iter().enumerate() {
+        if ws.ready != ready[w] || ws.active.len() != active[w] {
+            return Err(format!(
+                "workload {}'s counters disagree with its pods",
+                world.specs[w].name
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! The `kubesim` command line: parses arguments, calls the library, maps errors to exit
+//! codes (0 ok, 1 SLO missed with --fail-on-slo, 2 bad input, 3 internal or I/O failure).
+
+use clap::{Args, Parser, Subcommand};
+use kubesim::report::summary::{Summary, WorkloadSummary, workload_summaries};
+use kubesim::scenario::{InputErrors, SetOverride, load_path, load_quickstart};
+use kubesim::{RunOptions, Scenario};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "kubesim",
+    version,
+    about = "Simulate a Kubernetes cluster under traffic: cost, uptime and latency reports"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one simulation and write reports (no SCENARIO: the embedded quickstart).
+    Run(RunArgs),
+    /// Parse and check scenario files without running them.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario YAML; omitted, the embedded scenarios/quickstart.yaml runs.
+    scenario: Option<PathBuf>,
+    /// Root seed (overrides the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Output folder (default reports/<scenario name>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override a scenario key by dotted path, e.g. workloads.web.replicas=6 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Print nothing on success.
+    #[arg(long)]
+    quiet: bool,
+    /// Verify invariants after every event; stop at the first violation.
+    #[arg(long)]
+    check: bool,
+    /// Exit with code 1 when the scenario's SLO is missed.
+    #[arg(long)]
+    fail_on_slo: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { files } => validate(&files),
+    }
+}
+
+fn print_input_errors(errors: &InputErrors) {
+    for e in &errors.0 {
+        eprintln!("error: {e}");
+    }
+}
+
+fn load(scenario: Option<&Path>, sets: &[String]) -> Result<Scenario, InputErrors> {
+    let sets = sets
+        .iter()
+        .map(|s| SetOverride::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(InputErrors::from)?;
+    match scenario {
+        Some(path) => load_path(path, &sets),
+        None => load_quickstart(&sets),
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let mut scenario = match load(args.scenario.as_deref(), &args.sets) {
+        Ok(s) => s,
+        Err(e) => {
+            print_input_errors(&e);
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("reports").join(&scenario.name));
+    let started = std::time::Instant::now(); // wall clock for the terminal summary only
+    let output = match kubesim::run(&scenario, RunOptions { check: args.check }) {
+        Ok(o) => o,
+        Err(kubesim::SimError::LimitExceeded(msg)) => {
+            eprintln!("error: {}: {msg}", scenario.source);
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: internal: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    let summary = match kubesim::report::write_run(&out_dir, &output) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    if !args.quiet {
+        print_summary(
+            &scenario,
+            &summary,
+            &workload_summaries(&output),
+            &out_dir,
+            elapsed,
+            output.events_processed,
+        );
+    }
+    if args.fail_on_slo && summary.slo_met == Some(false) {
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.3}%", x * 100.0)
+}
+
+fn opt_ms(x: Option<f64>) -> String {
+    x.map_or("-".to_string(), |v| format!("{v:.1} ms"))
+}
+
+fn print_summary(
+    s: &Scenario,
+    sum: &Summary,
+    workloads: &[WorkloadSummary],
+    out: &Path,
+    elapsed: f64,
+    events: u64,
+) {
+    println!(
+        "kubesim: {} (seed {}): {} s simulated in {:.2} s ({} events)",
+        sum.scenario, sum.seed, sum.duration_s, elapsed, events
+    );
+    println!(
+        "  requests   {} offered, {} served within timeout ({} failed)",
+        sum.requests_offered,
+        pct(sum.availability),
+        sum.requests_failed
+    );
+    println!(
+        "  latency    p50 {}, p95 {}, p99 {}",
+        opt_ms(sum.latency_p50_ms),
+        opt_ms(sum.latency_p95_ms),
+        opt_ms(sum.latency_p99_ms)
+    );
+    println!(
+        "  cost       ${:.2} for {:.1} node-hours ({} to {} nodes)",
+        sum.cost_total_usd, sum.node_hours, sum.nodes_min, sum.nodes_max
+    );
+    for w in workloads {
+        println!(
+            "  {:<10} {} of {} requests served, p99 {}",
+            w.name,
+            pct(w.availability),
+            w.offered,
+            opt_ms(w.latency_p99_ms)
+        );
+    }
+    if sum.unschedulable_pod_seconds > 0.0 {
+        println!(
+            "  pending    {:.0} pod-seconds unschedulable (see events.csv)",
+            sum.unschedulable_pod_seconds
+        );
+    }
+    match (sum.slo_met, s.slo) {
+        (Some(met), Some(slo)) => {
+            let mut parts = Vec::new();
+            if let Some(a) = slo.availability {
+                parts.push(format!(
+                    "availability {} (target {})",
+                    pct(sum.availability),
+                    pct(a)
+                ));
+            }
+            if let Some(l) = slo.latency_p99_ms {
+                parts.push(format!(
+                    "p99 {} (target {l:.0} ms)",
+                    opt_ms(sum.latency_p99_ms)
+                ));
+            }
+            println!(
+                "  SLO        {}: {}",
+                if met { "met" } else { "MISSED" },
+                parts.join(", ")
+            );
+        }
+        _ => println!("  SLO        none given"),
+    }
+    println!("  reports    {}/", out.display());
+}
+
+fn validate(files: &[PathBuf]) -> ExitCode {
+    let mut ok = true;
+    for f in files {
+        match load_path(f, &[]) {
+            Ok(s) => println!(
+                "ok: {} (scenario `{}`: {} pool(s), {} workload(s), {} s)",
+                f.display(),
+                s.name,
+                s.pools.len(),
+                s.workloads.len(),
+                s.duration.as_secs_f64()
+            ),
+            Err(e) => {
+                ok = false;
+                print_input_errors(&e);
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}

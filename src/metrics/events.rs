@@ -1,0 +1,133 @@
+//! Kubernetes-style events, stored as ids and numbers and rendered to text only when
+//! `events.csv` is written, so emitting an event in the simulation allocates no strings.
+
+use crate::cluster::{NodeId, PodId, WorkloadId, World};
+use crate::engine::SimTime;
+
+/// Why a node was filtered out, in upstream's wording when rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FitReason {
+    /// NodeUnschedulable: "node(s) were unschedulable".
+    Unschedulable,
+    /// TaintToleration: "node(s) had untolerated taint {key: value}" for taint `.1` of pool `.0`.
+    UntoleratedTaint(u32, u32),
+    /// NodeAffinity: "node(s) didn't match Pod's node affinity/selector".
+    NodeSelectorMismatch,
+    /// NodeResourcesFit: "Too many pods".
+    TooManyPods,
+    /// NodeResourcesFit: "Insufficient cpu".
+    InsufficientCpu,
+    /// NodeResourcesFit: "Insufficient memory".
+    InsufficientMemory,
+}
+
+impl FitReason {
+    /// The upstream message for this reason.
+    pub fn render(self, world: &World) -> String {
+        match self {
+            FitReason::Unschedulable => "node(s) were unschedulable".into(),
+            FitReason::UntoleratedTaint(pool, taint) => {
+                let t = &world.pools[pool as usize].taints[taint as usize];
+                format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value)
+            }
+            FitReason::NodeSelectorMismatch => {
+                "node(s) didn't match Pod's node affinity/selector".into()
+            }
+            FitReason::TooManyPods => "Too many pods".into(),
+            FitReason::InsufficientCpu => "Insufficient cpu".into(),
+            FitReason::InsufficientMemory => "Insufficient memory".into(),
+        }
+    }
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    /// The scheduler bound a pod (`Scheduled`).
+    Scheduled {
+        /// The pod.
+        pod: PodId,
+        /// Its node.
+        node: NodeId,
+    },
+    /// No node fits (`FailedScheduling`), with the count of nodes per reason.
+    FailedScheduling {
+        /// The pod.
+        pod: PodId,
+        /// Nodes considered.
+        nodes: u32,
+        /// Reason histogram.
+        reasons: Vec<(FitReason, u32)>,
+    },
+    /// The ReplicaSet controller created a pod (`SuccessfulCreate`).
+    SuccessfulCreate {
+        /// Owner.
+        workload: WorkloadId,
+        /// New pod.
+        pod: PodId,
+    },
+    /// The ReplicaSet controller deleted a pod (`SuccessfulDelete`).
+    SuccessfulDelete {
+        /// Owner.
+        workload: WorkloadId,
+        /// Deleted pod.
+        pod: PodId,
+    },
+}
+
+/// An event at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    /// When.
+    pub time: SimTime,
+    /// What.
+    pub kind: EventKind,
+}
+
+impl EventRecord {
+    /// `(kind, object, reason, message)` as events.csv shows them.
+    pub fn render(&self, world: &World) -> (&'static str, String, &'static str, String) {
+        match &self.kind {
+            EventKind::Scheduled { pod, node } => (
+                "Pod",
+                world.pod_name(*pod),
+                "Scheduled",
+                format!(
+                    "Successfully assigned default/{} to {}",
+                    world.pod_name(*pod),
+                    world.node_name(*node)
+                ),
+            ),
+            EventKind::FailedScheduling {
+                pod,
+                nodes,
+                reasons,
+            } => {
+                // Upstream (FitError.Error) lists "<count> <reason>" sorted as strings.
+                let mut parts: Vec<String> = reasons
+                    .iter()
+                    .map(|(r, n)| format!("{n} {}", r.render(world)))
+                    .collect();
+                parts.sort();
+                (
+                    "Pod",
+                    world.pod_name(*pod),
+                    "FailedScheduling",
+                    format!("0/{nodes} nodes are available: {}.", parts.join(", ")),
+                )
+            }
+            EventKind::SuccessfulCreate { workload, pod } => (
+                "ReplicaSet",
+                world.specs[workload.0 as usize].name.clone(),
+                "SuccessfulCreate",
+                format!("Created pod: {}", world.pod_name(*pod)),
+            ),
+            EventKind::SuccessfulDelete { workload, pod } => (
+                "ReplicaSet",
+                world.specs[workload.0 as usize].name.clone(),
+                "SuccessfulDelete",
+                format!("Deleted pod: {}", world.pod_name(*pod)),
+            ),
+        }
+    }
+}

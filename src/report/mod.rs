@@ -1,0 +1,152 @@
+//! Report files: what a run leaves in its output folder (names and columns per CONTRACT.md).
+//!
+//! Every file is rendered in memory, then written atomically, in a fixed order, with floats
+//! printed at fixed precision, so the same run always yields the same bytes.
+
+pub mod atomic;
+pub mod csv;
+pub mod summary;
+
+use crate::sim::RunOutput;
+use atomic::write_atomic;
+use csv::CsvBuilder;
+use std::path::{Path, PathBuf};
+use summary::{Summary, summarize};
+
+/// Files a run writes, in the order they are written.
+pub const RUN_FILES: [&str; 5] = [
+    "summary.json",
+    "summary.csv",
+    "timeseries.csv",
+    "nodes.csv",
+    "events.csv",
+];
+
+/// Why reports could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+pub struct ReportError {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// The OS error.
+    pub source: std::io::Error,
+}
+
+/// Renders and writes every run file into `dir` (created if missing); returns the summary.
+pub fn write_run(dir: &Path, out: &RunOutput) -> Result<Summary, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let summary = summarize(out);
+    let files = [
+        ("summary.json", summary_json(&summary)),
+        ("summary.csv", summary_csv(&summary)),
+        ("timeseries.csv", timeseries_csv(out)),
+        ("nodes.csv", nodes_csv(out)),
+        ("events.csv", events_csv(out)),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        write_atomic(&path, text.as_bytes()).map_err(|source| ReportError { path, source })?;
+    }
+    Ok(summary)
+}
+
+/// summary.json text (pretty, trailing newline).
+pub fn summary_json(summary: &Summary) -> String {
+    let mut s =
+        serde_json::to_string_pretty(summary).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// summary.csv text: the JSON keys as header, one data row.
+pub fn summary_csv(summary: &Summary) -> String {
+    let value = serde_json::to_value(summary).unwrap_or_default();
+    let Some(map) = value.as_object() else {
+        return String::new();
+    };
+    let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+    let mut b = CsvBuilder::with_header(&keys);
+    for v in map.values() {
+        match v {
+            serde_json::Value::Null => b.field(""),
+            serde_json::Value::String(s) => b.field(s),
+            other => b.field(&other.to_string()),
+        };
+    }
+    b.end_row();
+    b.finish()
+}
+
+fn timeseries_csv(out: &RunOutput) -> String {
+    let mut b = CsvBuilder::with_header(&[
+        "time_s",
+        "workload",
+        "replicas_desired",
+        "replicas_ready",
+        "rps_offered",
+        "rps_served",
+        "rps_failed",
+        "cpu_utilization",
+        "latency_p99_ms",
+    ]);
+    for r in &out.recorder.timeseries {
+        b.field(&r.time.to_string())
+            .field(&out.scenario.workloads[r.workload as usize].name)
+            .int(r.replicas_desired)
+            .int(r.replicas_ready)
+            .float(r.rps_offered, 3)
+            .float(r.rps_served, 3)
+            .float(r.rps_failed, 3)
+            .float(r.cpu_utilization, 4)
+            .opt_float(r.latency_p99_ms, 3);
+        b.end_row();
+    }
+    b.finish()
+}
+
+fn nodes_csv(out: &RunOutput) -> String {
+    let mut b = CsvBuilder::with_header(&[
+        "time_s",
+        "pool",
+        "instance_type",
+        "nodes_ready",
+        "nodes_provisioning",
+        "cpu_allocatable",
+        "cpu_requested",
+        "memory_allocatable_bytes",
+        "memory_requested_bytes",
+        "cost_per_hour_usd",
+    ]);
+    for r in &out.recorder.nodes {
+        let pool = &out.scenario.pools[r.pool as usize];
+        b.field(&r.time.to_string())
+            .field(&pool.name)
+            .field(&pool.instance_type)
+            .int(r.nodes_ready)
+            .int(r.nodes_provisioning)
+            .float(r.cpu_allocatable_milli as f64 / 1000.0, 3)
+            .float(r.cpu_requested_milli as f64 / 1000.0, 3)
+            .int(r.memory_allocatable_bytes)
+            .int(r.memory_requested_bytes)
+            .float(r.cost_per_hour_usd, 6);
+        b.end_row();
+    }
+    b.finish()
+}
+
+fn events_csv(out: &RunOutput) -> String {
+    let mut b = CsvBuilder::with_header(&["time_s", "kind", "object", "reason", "message"]);
+    for e in &out.recorder.events {
+        let (kind, object, reason, message) = e.render(&out.world);
+        b.field(&e.time.to_string())
+            .field(kind)
+            .field(&object)
+            .field(reason)
+            .field(&message);
+        b.end_row();
+    }
+    b.finish()
+}

@@ -1,0 +1,181 @@
+//! The run summary: the numbers users script against (summary.json / summary.csv) and the
+//! short verdict printed on the terminal. Keys and meanings are fixed by CONTRACT.md.
+
+use crate::cost::pool_costs;
+use crate::metrics::histogram::LatencyHistogram;
+use crate::sim::RunOutput;
+use serde::Serialize;
+
+/// summary.json, key for key.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Root seed.
+    pub seed: u64,
+    /// Simulated seconds.
+    pub duration_s: f64,
+    /// Requests offered.
+    pub requests_offered: u64,
+    /// Requests served within timeout.
+    pub requests_served: u64,
+    /// Requests failed.
+    pub requests_failed: u64,
+    /// served / offered (1 when nothing was offered).
+    pub availability: f64,
+    /// Median latency of served requests.
+    pub latency_p50_ms: Option<f64>,
+    /// 95th percentile.
+    pub latency_p95_ms: Option<f64>,
+    /// 99th percentile.
+    pub latency_p99_ms: Option<f64>,
+    /// Node cost.
+    pub cost_total_usd: f64,
+    /// Node-hours billed.
+    pub node_hours: f64,
+    /// Fewest nodes at once.
+    pub nodes_min: u32,
+    /// Most nodes at once.
+    pub nodes_max: u32,
+    /// Time-weighted mean node count.
+    pub nodes_avg: f64,
+    /// Pods created.
+    pub pods_created: u64,
+    /// Pods evicted.
+    pub pods_evicted: u64,
+    /// Container restarts.
+    pub container_restarts: u64,
+    /// Pod-seconds spent unschedulable.
+    pub unschedulable_pod_seconds: f64,
+    /// SLO verdict; null without an SLO.
+    pub slo_met: Option<bool>,
+}
+
+/// Rounds to `decimals` places so JSON text is short and stable.
+pub fn round(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    let r = (v * f).round() / f;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+/// Per-workload outcome for the terminal and later reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadSummary {
+    /// Workload name.
+    pub name: String,
+    /// Requests offered.
+    pub offered: u64,
+    /// Requests failed.
+    pub failed: u64,
+    /// served / offered.
+    pub availability: f64,
+    /// p99 latency of served requests, ms.
+    pub latency_p99_ms: Option<f64>,
+}
+
+fn counts(offered: f64, failed: f64) -> (u64, u64, u64, f64) {
+    let offered = offered.round() as u64;
+    let failed = (failed.round() as u64).min(offered);
+    let served = offered - failed;
+    let availability = if offered == 0 {
+        1.0
+    } else {
+        served as f64 / offered as f64
+    };
+    (offered, served, failed, availability)
+}
+
+fn ms(h: &LatencyHistogram, q: f64) -> Option<f64> {
+    h.quantile(q).map(|s| round(s * 1000.0, 3))
+}
+
+/// Computes the summary of a finished run.
+pub fn summarize(out: &RunOutput) -> Summary {
+    let rec = &out.recorder;
+    let mut merged = LatencyHistogram::default();
+    let (mut offered, mut failed) = (0.0, 0.0);
+    for w in &rec.workloads {
+        merged.merge(&w.latency);
+        offered += w.offered;
+        failed += w.failed;
+    }
+    let (offered, served, failed, availability) = counts(offered, failed);
+    let costs = pool_costs(&out.scenario.pools, rec);
+    let node_hours: f64 = costs.iter().map(|c| c.0).sum();
+    let cost: f64 = costs.iter().map(|c| c.1).sum();
+    let duration_h = out.scenario.duration.as_secs_f64() / 3600.0;
+    let p99 = ms(&merged, 0.99);
+    let slo_met = out.scenario.slo.map(|slo| {
+        let avail_ok = slo.availability.is_none_or(|a| availability >= a);
+        let latency_ok = slo
+            .latency_p99_ms
+            .is_none_or(|bound| p99.is_none_or(|p| p <= bound));
+        avail_ok && latency_ok
+    });
+    Summary {
+        scenario: out.scenario.name.clone(),
+        seed: out.scenario.seed,
+        duration_s: round(out.scenario.duration.as_secs_f64(), 3),
+        requests_offered: offered,
+        requests_served: served,
+        requests_failed: failed,
+        availability: round(availability, 6),
+        latency_p50_ms: ms(&merged, 0.50),
+        latency_p95_ms: ms(&merged, 0.95),
+        latency_p99_ms: p99,
+        cost_total_usd: round(cost, 6),
+        node_hours: round(node_hours, 6),
+        nodes_min: rec.nodes_min,
+        nodes_max: rec.nodes_max,
+        nodes_avg: round(
+            if duration_h > 0.0 {
+                node_hours / duration_h
+            } else {
+                0.0
+            },
+            3,
+        ),
+        pods_created: rec.pods_created,
+        pods_evicted: rec.pods_evicted,
+        container_restarts: rec.container_restarts,
+        unschedulable_pod_seconds: round(rec.unschedulable_pod_seconds(), 3),
+        slo_met,
+    }
+}
+
+/// Per-workload outcomes in scenario order.
+pub fn workload_summaries(out: &RunOutput) -> Vec<WorkloadSummary> {
+    out.recorder
+        .workloads
+        .iter()
+        .zip(&out.scenario.workloads)
+        .map(|(t, spec)| {
+            let (offered, _, failed, availability) = counts(t.offered, t.failed);
+            WorkloadSummary {
+                name: spec.name.clone(),
+                offered,
+                failed,
+                availability,
+                latency_p99_ms: ms(&t.latency, 0.99),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_keep_served_plus_failed_equal_offered() {
+        assert_eq!(counts(10.4, 0.6), (10, 9, 1, 0.9));
+        assert_eq!(counts(0.0, 0.0), (0, 0, 0, 1.0));
+        assert_eq!(counts(5.0, 7.0).2, 5);
+    }
+
+    #[test]
+    fn round_is_stable_and_has_no_negative_zero() {
+        assert_eq!(round(1.23456789, 3), 1.235);
+        assert_eq!(round(-0.0000001, 3).to_string(), "0");
+    }
+}

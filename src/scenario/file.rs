@@ -1,0 +1,328 @@
+//! The scenario file as written: serde types that keep the user's spelling and positions.
+//!
+//! This is the low level of a two-level input model (as in ripgrep's low/high args): these
+//! types mirror the YAML one to one, reject unknown keys, and keep source locations
+//! ([`Spanned`]) on the values that later checks may need to point at. `validate` turns them
+//! into the typed [`crate::scenario::Scenario`]. Workload fields use the names and shapes of
+//! the Kubernetes Deployment spec (`replicas`, `template.metadata.labels`,
+//! `template.spec.containers[].resources`, `nodeSelector`, `tolerations`) so a real manifest's
+//! `spec` can be pasted in.
+
+use super::duration::Duration;
+use super::quantity::Quantity;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+
+/// The whole scenario document.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScenarioFile {
+    /// Format version; only `kubesim/v1` exists.
+    pub api_version: Option<Spanned<String>>,
+    /// Always `Scenario` when given.
+    pub kind: Option<Spanned<String>>,
+    /// Names the output folder and every report.
+    pub name: Spanned<String>,
+    /// Free text shown in reports.
+    pub description: Option<String>,
+    /// Simulated time to run.
+    pub duration: Spanned<Duration>,
+    /// Root seed; `--seed` overrides it.
+    pub seed: Option<u64>,
+    /// Interval between metric samples and traffic-model steps.
+    pub metrics_tick: Option<Spanned<Duration>>,
+    /// Pods that exist at the start are already Ready (default true): the run starts from
+    /// a cluster in steady state, not from a cold boot.
+    pub warm_start: Option<bool>,
+    /// The nodes.
+    pub cluster: ClusterFile,
+    /// What runs on the nodes.
+    pub workloads: Vec<WorkloadFile>,
+    /// Service-level objective the run is judged against.
+    pub slo: Option<SloFile>,
+    /// kube-scheduler profile selection.
+    pub scheduler: Option<SchedulerFile>,
+    /// Safety limits against runaway scenarios.
+    pub limits: Option<LimitsFile>,
+}
+
+/// Node capacity.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterFile {
+    /// Groups of identical nodes.
+    pub pools: Vec<PoolFile>,
+}
+
+/// One node pool (an EKS managed node group, a GKE node pool, an AKS agent pool).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PoolFile {
+    /// Unique pool name.
+    pub name: Spanned<String>,
+    /// A type from the built-in catalog, e.g. `m5.large`, `e2-standard-4`, `D4s_v5`.
+    pub instance_type: Option<Spanned<String>>,
+    /// Cloud provider of `instanceType` when the name is ambiguous: aws, gcp, azure, oci.
+    pub provider: Option<Spanned<String>>,
+    /// Explicit allocatable CPU (overrides the catalog).
+    pub cpu: Option<Spanned<Quantity>>,
+    /// Explicit allocatable memory (overrides the catalog).
+    pub memory: Option<Spanned<Quantity>>,
+    /// Maximum pods per node (kubelet `maxPods`).
+    pub max_pods: Option<Spanned<i64>>,
+    /// Price per node-hour in USD (overrides the catalog).
+    pub price_per_hour: Option<Spanned<f64>>,
+    /// Zones nodes are spread over, round-robin.
+    pub zones: Option<Vec<String>>,
+    /// Nodes at the start of the run.
+    pub count: Spanned<i64>,
+    /// Lower bound for autoscaling (kept for later autoscalers; must be ≤ count).
+    pub min: Option<Spanned<i64>>,
+    /// Upper bound for autoscaling (must be ≥ count).
+    pub max: Option<Spanned<i64>>,
+    /// Node labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Node taints.
+    #[serde(default)]
+    pub taints: Vec<TaintFile>,
+}
+
+/// A Kubernetes node taint (`v1.Taint`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TaintFile {
+    /// Taint key.
+    pub key: String,
+    /// Taint value (may be empty).
+    #[serde(default)]
+    pub value: String,
+    /// NoSchedule, PreferNoSchedule or NoExecute.
+    pub effect: Spanned<String>,
+}
+
+/// A Kubernetes toleration (`v1.Toleration`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TolerationFile {
+    /// Empty with operator Exists tolerates everything.
+    #[serde(default)]
+    pub key: String,
+    /// Equal (default) or Exists.
+    pub operator: Option<Spanned<String>>,
+    /// Value compared with Equal.
+    #[serde(default)]
+    pub value: String,
+    /// Empty matches all effects.
+    pub effect: Option<Spanned<String>>,
+    /// How long a NoExecute taint is tolerated (used by node lifecycle).
+    pub toleration_seconds: Option<i64>,
+}
+
+/// A workload: a Deployment spec plus kubesim's service and traffic model.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WorkloadFile {
+    /// Unique workload name (the Deployment's `metadata.name`).
+    pub name: Spanned<String>,
+    /// Deployment `spec.replicas` (default 1, as upstream).
+    pub replicas: Option<Spanned<i64>>,
+    /// Deployment `spec.selector`; checked against the template labels.
+    pub selector: Option<LabelSelectorFile>,
+    /// Deployment `spec.template`.
+    pub template: PodTemplateFile,
+    /// Time from binding to Ready (image pull, start, readiness).
+    pub startup_time: Option<Spanned<Duration>>,
+    /// How each pod serves requests.
+    pub service: Option<ServiceModelFile>,
+    /// Offered load; components add up, spikes with a multiplier scale the sum.
+    #[serde(default)]
+    pub traffic: Vec<TrafficFile>,
+    /// How requests arrive within a tick: `poisson` (default) or `fluid`.
+    pub arrivals: Option<Spanned<String>>,
+}
+
+/// `metav1.LabelSelector` with `matchLabels`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelSelectorFile {
+    /// Labels the template must carry.
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, String>,
+}
+
+/// `v1.PodTemplateSpec`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodTemplateFile {
+    /// Pod labels and annotations.
+    pub metadata: Option<ObjectMetaFile>,
+    /// The pod spec.
+    pub spec: PodSpecFile,
+}
+
+/// The parts of `metav1.ObjectMeta` a template uses.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjectMetaFile {
+    /// Pod labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Pod annotations (kept, not interpreted yet).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// The parts of `v1.PodSpec` the simulator models.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodSpecFile {
+    /// Containers; their requests add up to the pod's.
+    pub containers: Vec<ContainerFile>,
+    /// Node labels the pod requires.
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    /// Taints the pod tolerates.
+    #[serde(default)]
+    pub tolerations: Vec<TolerationFile>,
+}
+
+/// The parts of `v1.Container` the simulator models.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerFile {
+    /// Container name.
+    pub name: String,
+    /// Image (reported, used by image locality later).
+    pub image: Option<String>,
+    /// Requests and limits.
+    pub resources: Option<ResourcesFile>,
+}
+
+/// `v1.ResourceRequirements`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResourcesFile {
+    /// Resource requests by name (`cpu`, `memory`).
+    #[serde(default)]
+    pub requests: BTreeMap<String, Spanned<Quantity>>,
+    /// Resource limits by name (`cpu`, `memory`).
+    #[serde(default)]
+    pub limits: BTreeMap<String, Spanned<Quantity>>,
+}
+
+/// How a pod turns CPU into served requests.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceModelFile {
+    /// CPU time one request needs on one core.
+    pub cpu_per_request: Spanned<Duration>,
+    /// Requests one pod works on at once (worker threads, connection pool).
+    pub concurrency: Option<Spanned<i64>>,
+    /// A request not answered within this time fails.
+    pub timeout: Option<Spanned<Duration>>,
+}
+
+/// One component of a workload's offered load.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub enum TrafficFile {
+    /// A flat rate.
+    Constant {
+        /// Requests per second.
+        rps: Spanned<f64>,
+    },
+    /// A linear change from `from` to `to` between `start` and `end`.
+    #[serde(rename_all = "camelCase")]
+    Ramp {
+        /// Rate before `start`.
+        from: Spanned<f64>,
+        /// Rate after `end`.
+        to: Spanned<f64>,
+        /// When the ramp begins (default 0s).
+        start: Option<Duration>,
+        /// When the ramp ends.
+        end: Spanned<Duration>,
+    },
+    /// A burst: ramp up, hold, ramp down.
+    #[serde(rename_all = "camelCase")]
+    Spike {
+        /// Start of the ramp-up.
+        at: Spanned<Duration>,
+        /// Peak as a multiple of the other components' sum (e.g. 3 = three times).
+        multiplier: Option<Spanned<f64>>,
+        /// Peak as extra requests per second.
+        rps: Option<Spanned<f64>>,
+        /// Time to reach the peak.
+        ramp_up: Option<Duration>,
+        /// Time at the peak.
+        hold: Option<Duration>,
+        /// Time back to normal.
+        ramp_down: Option<Duration>,
+    },
+    /// A daily cycle: a cosine between `min` and `max` peaking at `peakAt`.
+    #[serde(rename_all = "camelCase")]
+    Diurnal {
+        /// Lowest rate (at peakAt + period/2).
+        min: Spanned<f64>,
+        /// Highest rate (at peakAt).
+        max: Spanned<f64>,
+        /// Time of the peak, from the start of the run (default 14h).
+        peak_at: Option<Duration>,
+        /// Cycle length (default 24h).
+        period: Option<Spanned<Duration>>,
+    },
+    /// Replay of a recorded rate from a CSV file.
+    #[serde(rename_all = "camelCase")]
+    Trace {
+        /// CSV path, relative to the scenario file.
+        file: Spanned<String>,
+        /// Column holding the time (default: the first).
+        time_column: Option<String>,
+        /// Column holding the rate or count (default: the second).
+        column: Option<String>,
+        /// `rate` (default): values are requests per second; `count`: values are requests
+        /// per row interval.
+        values: Option<Spanned<String>>,
+        /// Trace seconds played per simulated second (default 1).
+        speedup: Option<Spanned<f64>>,
+        /// Multiplies every rate (default 1).
+        scale: Option<Spanned<f64>>,
+        /// Rescales so the trace's highest rate equals this (instead of `scale`).
+        peak_rps: Option<Spanned<f64>>,
+        /// Skip this much of the trace (in trace time) before playing.
+        skip: Option<Duration>,
+        /// Start again from the beginning when the trace ends (default true).
+        #[serde(rename = "loop")]
+        repeat: Option<bool>,
+    },
+}
+
+/// The service-level objective.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SloFile {
+    /// Percent of offered requests served within their timeout, e.g. 99.9.
+    pub availability: Option<Spanned<f64>>,
+    /// Upper bound on the run's p99 latency.
+    pub latency_p99: Option<Spanned<Duration>>,
+}
+
+/// Scheduler selection.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SchedulerFile {
+    /// `default` or `bin-packing`.
+    pub profile: Option<Spanned<String>>,
+}
+
+/// Limits that stop a runaway scenario with a clear error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LimitsFile {
+    /// Most pods that may exist at once.
+    pub max_pods: Option<Spanned<i64>>,
+    /// Most events one run may process.
+    pub max_events: Option<Spanned<i64>>,
+}

@@ -1,0 +1,19 @@
+//! Scenario input: the YAML format users write, its parsing, validation and defaults.
+//!
+//! Two levels: [`file`] mirrors the YAML (with positions), [`model`] is the typed,
+//! validated scenario in simulation units. [`load`] connects them and applies `--set`.
+
+pub mod duration;
+pub mod error;
+pub mod file;
+pub mod load;
+pub mod model;
+pub mod quantity;
+pub mod suggest;
+pub mod validate;
+
+pub use error::{InputError, InputErrors};
+pub use load::{
+    QUICKSTART_SOURCE, QUICKSTART_YAML, SetOverride, load_path, load_quickstart, load_str,
+};
+pub use model::*;

@@ -1,0 +1,219 @@
+//! The validated scenario: typed, in simulation units, ready to build a World from.
+//!
+//! Everything here is plain owned data in integer units (milli-cores, bytes, milliseconds)
+//! with defaults applied, so the simulation never parses or guesses.
+
+use crate::engine::SimTime;
+use crate::traffic::TrafficModel;
+
+/// A scenario after validation.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Scenario name; names the default output folder.
+    pub name: String,
+    /// Free text for reports.
+    pub description: String,
+    /// Where it came from (a path or `<embedded quickstart>`), for messages.
+    pub source: String,
+    /// Simulated time to run.
+    pub duration: SimTime,
+    /// Root seed of every random stream.
+    pub seed: u64,
+    /// Interval of metric samples and traffic steps.
+    pub metrics_tick: SimTime,
+    /// Initial pods are Ready at time 0.
+    pub warm_start: bool,
+    /// Node pools in file order.
+    pub pools: Vec<PoolSpec>,
+    /// Workloads in file order.
+    pub workloads: Vec<WorkloadSpec>,
+    /// The objective the run is judged against, if any.
+    pub slo: Option<Slo>,
+    /// Scheduler scoring profile.
+    pub scheduler: SchedulerProfile,
+    /// Safety limits.
+    pub limits: Limits,
+}
+
+/// One node pool.
+#[derive(Debug, Clone)]
+pub struct PoolSpec {
+    /// Pool name.
+    pub name: String,
+    /// Instance type name (catalog name or `custom`).
+    pub instance_type: String,
+    /// Allocatable CPU per node in milli-cores.
+    pub cpu_milli: u64,
+    /// Allocatable memory per node in bytes.
+    pub memory_bytes: u64,
+    /// Pods per node.
+    pub max_pods: u32,
+    /// On-demand price per node-hour.
+    pub price_usd_per_hour: f64,
+    /// Zones, assigned round-robin to nodes.
+    pub zones: Vec<String>,
+    /// Nodes at start.
+    pub count: u32,
+    /// Autoscaling bounds (not acted on until the cluster autoscaler lands).
+    pub min: u32,
+    /// Autoscaling bounds.
+    pub max: u32,
+    /// Node labels, sorted by key.
+    pub labels: Vec<(String, String)>,
+    /// Node taints.
+    pub taints: Vec<Taint>,
+}
+
+/// Taint effects as upstream names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaintEffect {
+    /// New pods that do not tolerate it are not scheduled.
+    NoSchedule,
+    /// The scheduler avoids the node when it can.
+    PreferNoSchedule,
+    /// Not scheduled, and running pods are evicted.
+    NoExecute,
+}
+
+/// A node taint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taint {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: String,
+    /// Effect.
+    pub effect: TaintEffect,
+}
+
+/// A pod toleration (`v1.Toleration`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toleration {
+    /// Key; empty with `exists` matches every key.
+    pub key: String,
+    /// Operator Exists (true) or Equal (false).
+    pub exists: bool,
+    /// Value for Equal.
+    pub value: String,
+    /// Effect; None matches all.
+    pub effect: Option<TaintEffect>,
+}
+
+impl Toleration {
+    /// `v1.Toleration.ToleratesTaint` from k8s.io/api core/v1/toleration.go.
+    pub fn tolerates(&self, taint: &Taint) -> bool {
+        if let Some(effect) = self.effect
+            && effect != taint.effect
+        {
+            return false;
+        }
+        if !self.key.is_empty() && self.key != taint.key {
+            return false;
+        }
+        if self.exists {
+            return true;
+        }
+        self.value == taint.value
+    }
+}
+
+/// How arrivals within a tick are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrivals {
+    /// Poisson counts: the randomness of independent users.
+    Poisson,
+    /// Exactly rate × tick: no randomness, for clean comparisons.
+    Fluid,
+}
+
+/// One workload (a Deployment and the service it runs).
+#[derive(Debug, Clone)]
+pub struct WorkloadSpec {
+    /// Workload name.
+    pub name: String,
+    /// Desired replicas.
+    pub replicas: u32,
+    /// Pod labels, sorted by key.
+    pub labels: Vec<(String, String)>,
+    /// Pod CPU request (sum over containers), milli-cores.
+    pub cpu_request_milli: u64,
+    /// Pod memory request, bytes.
+    pub memory_request_bytes: u64,
+    /// CPU request for scoring, with upstream's 100m default for containers without one.
+    pub cpu_nonzero_milli: u64,
+    /// Memory request for scoring, with upstream's 200MiB default.
+    pub memory_nonzero_bytes: u64,
+    /// Pod CPU limit, when every container has one.
+    pub cpu_limit_milli: Option<u64>,
+    /// Pod memory limit, when every container has one.
+    pub memory_limit_bytes: Option<u64>,
+    /// Required node labels.
+    pub node_selector: Vec<(String, String)>,
+    /// Tolerations.
+    pub tolerations: Vec<Toleration>,
+    /// Bind-to-Ready time.
+    pub startup: SimTime,
+    /// Request service model.
+    pub service: ServiceModel,
+    /// Offered load over time.
+    pub traffic: TrafficModel,
+    /// Arrival randomness.
+    pub arrivals: Arrivals,
+}
+
+/// How a pod serves requests.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceModel {
+    /// CPU-seconds per request on one core.
+    pub cpu_seconds_per_request: f64,
+    /// Requests in service at once per pod.
+    pub concurrency: u32,
+    /// Requests slower than this fail.
+    pub timeout: SimTime,
+}
+
+/// The objective.
+#[derive(Debug, Clone, Copy)]
+pub struct Slo {
+    /// Fraction of offered requests served within timeout (0..1).
+    pub availability: Option<f64>,
+    /// Bound on the run's p99 latency, ms.
+    pub latency_p99_ms: Option<f64>,
+}
+
+/// Scheduler scoring strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchedulerProfile {
+    /// Upstream default: NodeResourcesFit with LeastAllocated (spread).
+    Default,
+    /// NodeResourcesFit with MostAllocated (pack).
+    BinPacking,
+}
+
+impl SchedulerProfile {
+    /// The name used in scenarios and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchedulerProfile::Default => "default",
+            SchedulerProfile::BinPacking => "bin-packing",
+        }
+    }
+}
+
+/// Limits checked during a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most pods at once.
+    pub max_pods: u32,
+    /// Most events in one run.
+    pub max_events: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_pods: 1_000_000,
+            max_events: 200_000_000,
+        }
+    }
+}

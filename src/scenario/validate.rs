@@ -1,0 +1,981 @@
+//! Checks a parsed [`ScenarioFile`] and turns it into a typed [`Scenario`].
+//!
+//! All problems are collected (not just the first) and each names the file, the YAML
+//! location of the offending value when the parser recorded it, the field path, and what
+//! was expected. Defaults follow upstream Kubernetes where it has one (replicas 1,
+//! requests defaulted from limits, the scheduler's non-zero request defaults).
+
+use super::error::{InputError, InputErrors};
+use super::file::*;
+use super::model::*;
+use super::quantity::Quantity;
+use super::suggest::closest;
+use crate::cluster::catalog::Catalog;
+use crate::engine::SimTime;
+use crate::traffic::trace::{TraceOptions, TraceSeries, TraceValues};
+use crate::traffic::{Component, SpikeShape, TrafficModel};
+use serde_saphyr::{Location, Spanned};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Default interval of metric samples (the metrics-server resolution upstream HPA sees).
+pub const DEFAULT_METRICS_TICK: SimTime = SimTime::from_secs(15);
+/// Default bind-to-Ready time of a pod.
+pub const DEFAULT_STARTUP: SimTime = SimTime::from_secs(10);
+/// Default request timeout (a common ingress/client default).
+pub const DEFAULT_TIMEOUT: SimTime = SimTime::from_secs(30);
+/// Default seed when neither the file nor `--seed` gives one.
+pub const DEFAULT_SEED: u64 = 1;
+/// Upstream `DefaultMilliCPURequest` (pkg/scheduler/util/pod_resources.go): 100m.
+pub const NON_ZERO_CPU_MILLI: u64 = 100;
+/// Upstream `DefaultMemoryRequest`: 200 MiB.
+pub const NON_ZERO_MEMORY_BYTES: u64 = 200 * 1024 * 1024;
+/// Most nodes one pool may start with.
+pub const MAX_POOL_NODES: i64 = 100_000;
+/// Most replicas one workload may ask for.
+pub const MAX_REPLICAS: i64 = 1_000_000;
+
+struct Ctx<'a> {
+    file: &'a str,
+    base_dir: &'a Path,
+    errors: Vec<InputError>,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, loc: Option<Location>, field: impl AsRef<str>, msg: impl Into<String>) {
+        self.errors
+            .push(InputError::at(self.file, loc, field.as_ref(), msg));
+    }
+}
+
+fn loc<T>(s: &Spanned<T>) -> Option<Location> {
+    Some(s.referenced)
+}
+
+/// Validates `raw` read from `file`; relative trace paths resolve against `base_dir`.
+pub fn validate(
+    raw: ScenarioFile,
+    file: &str,
+    base_dir: &Path,
+    catalog: &Catalog,
+) -> Result<Scenario, InputErrors> {
+    let mut cx = Ctx {
+        file,
+        base_dir,
+        errors: Vec::new(),
+    };
+    if let Some(v) = &raw.api_version
+        && v.value != "kubesim/v1"
+    {
+        cx.err(
+            loc(v),
+            "apiVersion",
+            format!("`{}` is not supported (expected kubesim/v1)", v.value),
+        );
+    }
+    if let Some(k) = &raw.kind
+        && k.value != "Scenario"
+    {
+        cx.err(
+            loc(k),
+            "kind",
+            format!("`{}` is not a scenario (expected Scenario)", k.value),
+        );
+    }
+    check_name(&mut cx, &raw.name, "name");
+    let duration = raw.duration.value.time();
+    if duration == SimTime::ZERO {
+        cx.err(loc(&raw.duration), "duration", "must be longer than 0s");
+    } else if duration > SimTime::from_secs(366 * 86_400) {
+        cx.err(loc(&raw.duration), "duration", "must be at most 366d");
+    }
+    let metrics_tick = match &raw.metrics_tick {
+        None => DEFAULT_METRICS_TICK,
+        Some(t) => {
+            let v = t.value.time();
+            if v < SimTime::from_secs(1) {
+                cx.err(loc(t), "metricsTick", "must be at least 1s");
+            } else if duration > SimTime::ZERO && v > duration {
+                cx.err(loc(t), "metricsTick", "must not be longer than duration");
+            }
+            v
+        }
+    };
+
+    let limits = validate_limits(&mut cx, raw.limits.as_ref());
+    let pools = validate_pools(&mut cx, &raw.cluster, catalog);
+    let workloads = validate_workloads(&mut cx, &raw.workloads, duration, &limits);
+    check_fit(&mut cx, &raw.workloads, &workloads, &pools);
+    let slo = raw.slo.as_ref().and_then(|s| validate_slo(&mut cx, s));
+    let scheduler = match raw.scheduler.as_ref().and_then(|s| s.profile.as_ref()) {
+        None => SchedulerProfile::Default,
+        Some(p) => {
+            match p.value.as_str() {
+                "default" => SchedulerProfile::Default,
+                "bin-packing" => SchedulerProfile::BinPacking,
+                other => {
+                    let hint = closest(other, ["default", "bin-packing"])
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    cx.err(
+                    loc(p),
+                    "scheduler.profile",
+                    format!("unknown profile `{other}`{hint} (expected one of: default, bin-packing)"),
+                );
+                    SchedulerProfile::Default
+                }
+            }
+        }
+    };
+
+    if !cx.errors.is_empty() {
+        return Err(InputErrors(cx.errors));
+    }
+    Ok(Scenario {
+        name: raw.name.value,
+        description: raw.description.unwrap_or_default(),
+        source: file.to_string(),
+        duration,
+        seed: raw.seed.unwrap_or(DEFAULT_SEED),
+        metrics_tick,
+        warm_start: raw.warm_start.unwrap_or(true),
+        pools,
+        workloads,
+        slo,
+        scheduler,
+        limits,
+    })
+}
+
+/// Names become folder names and CSV cells: keep them to DNS-label-like characters.
+fn check_name(cx: &mut Ctx, name: &Spanned<String>, field: &str) {
+    let v = &name.value;
+    if v.is_empty() {
+        cx.err(loc(name), field, "must not be empty");
+    } else if v.len() > 63
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        cx.err(
+            loc(name),
+            field,
+            format!(
+                "`{v}` is not a valid name (expected at most 63 letters, digits, '-', '_' or '.')"
+            ),
+        );
+    }
+}
+
+fn check_unique(cx: &mut Ctx, names: &[&Spanned<String>], list: &str) {
+    let mut seen = BTreeSet::new();
+    for (i, n) in names.iter().enumerate() {
+        if !seen.insert(n.value.as_str()) {
+            cx.err(
+                loc(n),
+                format!("{list}[{i}].name"),
+                format!("`{}` is used twice (names must be unique)", n.value),
+            );
+        }
+    }
+}
+
+fn count_in(cx: &mut Ctx, v: &Spanned<i64>, field: &str, min: i64, max: i64) -> u32 {
+    if v.value < min || v.value > max {
+        let what = if v.value < 0 {
+            "must be 0 or more".to_string()
+        } else {
+            format!("must be between {min} and {max}")
+        };
+        let what = if v.value < min && min > 0 {
+            format!("must be at least {min}")
+        } else {
+            what
+        };
+        cx.err(loc(v), field, format!("{} {what}", v.value));
+        return 0;
+    }
+    v.value as u32
+}
+
+fn validate_limits(cx: &mut Ctx, raw: Option<&LimitsFile>) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(l) = raw {
+        if let Some(p) = &l.max_pods {
+            limits.max_pods = count_in(cx, p, "limits.maxPods", 1, 10_000_000);
+        }
+        if let Some(e) = &l.max_events {
+            if e.value < 1_000 {
+                cx.err(
+                    loc(e),
+                    "limits.maxEvents",
+                    format!("{} must be at least 1000", e.value),
+                );
+            } else {
+                limits.max_events = e.value as u64;
+            }
+        }
+    }
+    limits
+}
+
+fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec<PoolSpec> {
+    if cluster.pools.is_empty() {
+        cx.err(
+            None,
+            "cluster.pools",
+            "no node pools (expected at least one pool with nodes)",
+        );
+        return Vec::new();
+    }
+    check_unique(
+        cx,
+        &cluster.pools.iter().map(|p| &p.name).collect::<Vec<_>>(),
+        "cluster.pools",
+    );
+    let mut pools = Vec::new();
+    for (i, p) in cluster.pools.iter().enumerate() {
+        let f = format!("cluster.pools[{i}]");
+        check_name(cx, &p.name, &format!("{f}.name"));
+        let mut spec = PoolSpec {
+            name: p.name.value.clone(),
+            instance_type: "custom".to_string(),
+            cpu_milli: 0,
+            memory_bytes: 0,
+            max_pods: 110,
+            price_usd_per_hour: 0.0,
+            zones: p
+                .zones
+                .clone()
+                .unwrap_or_else(|| vec!["zone-a".to_string()]),
+            count: 0,
+            min: 0,
+            max: 0,
+            labels: p
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            taints: Vec::new(),
+        };
+        if let Some(t) = &p.instance_type {
+            let provider = p.provider.as_ref().map(|s| s.value.as_str());
+            let found = catalog.find(&t.value, provider);
+            match found.as_slice() {
+                [it] => {
+                    spec.instance_type = it.name.to_string();
+                    spec.cpu_milli = u64::from(it.vcpu) * 1000;
+                    spec.memory_bytes = (it.memory_gib * 1024.0 * 1024.0 * 1024.0) as u64;
+                    spec.max_pods = it.max_pods;
+                    spec.price_usd_per_hour = it.price_usd_per_hour;
+                }
+                [] => {
+                    let hint = closest(&t.value, catalog.names())
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    cx.err(
+                        loc(t),
+                        format!("{f}.instanceType"),
+                        format!(
+                            "`{}` is not in the built-in catalog{hint} (see `data/instance-types.csv`, or give cpu, memory and pricePerHour instead)",
+                            t.value
+                        ),
+                    );
+                }
+                _ => cx.err(
+                    loc(t),
+                    format!("{f}.instanceType"),
+                    format!(
+                        "`{}` is offered by several providers; set `provider`",
+                        t.value
+                    ),
+                ),
+            }
+        } else if p.cpu.is_none() || p.memory.is_none() {
+            cx.err(
+                loc(&p.name),
+                &f,
+                "a pool needs either instanceType or both cpu and memory (with pricePerHour for costs)",
+            );
+        }
+        if let Some(c) = &p.cpu
+            && let Some(v) = quantity(cx, c, &format!("{f}.cpu"), true)
+        {
+            spec.cpu_milli = v;
+        }
+        if let Some(m) = &p.memory
+            && let Some(v) = quantity(cx, m, &format!("{f}.memory"), false)
+        {
+            spec.memory_bytes = v;
+        }
+        if (p.cpu.is_some() && spec.cpu_milli == 0)
+            || (p.memory.is_some() && spec.memory_bytes == 0)
+        {
+            cx.err(loc(&p.name), &f, "cpu and memory must be more than 0");
+        }
+        if let Some(mp) = &p.max_pods {
+            spec.max_pods = count_in(cx, mp, &format!("{f}.maxPods"), 1, 1000);
+        }
+        if let Some(price) = &p.price_per_hour {
+            if !price.value.is_finite() || price.value < 0.0 {
+                cx.err(
+                    loc(price),
+                    format!("{f}.pricePerHour"),
+                    format!("{} must be a price of 0 or more", price.value),
+                );
+            } else {
+                spec.price_usd_per_hour = price.value;
+            }
+        }
+        if spec.zones.is_empty() || spec.zones.iter().any(|z| z.is_empty()) {
+            cx.err(
+                loc(&p.name),
+                format!("{f}.zones"),
+                "zones must be non-empty names (omit the key for one default zone)",
+            );
+        }
+        spec.count = count_in(cx, &p.count, &format!("{f}.count"), 0, MAX_POOL_NODES);
+        spec.min = p.min.as_ref().map_or(spec.count, |m| {
+            count_in(cx, m, &format!("{f}.min"), 0, MAX_POOL_NODES)
+        });
+        spec.max = p.max.as_ref().map_or(spec.count, |m| {
+            count_in(cx, m, &format!("{f}.max"), 0, MAX_POOL_NODES)
+        });
+        if spec.min > spec.count || spec.count > spec.max {
+            cx.err(
+                loc(&p.count),
+                format!("{f}.count"),
+                format!(
+                    "count {} must lie within min {} and max {}",
+                    spec.count, spec.min, spec.max
+                ),
+            );
+        }
+        for (j, t) in p.taints.iter().enumerate() {
+            if let Some(effect) = taint_effect(cx, &t.effect, &format!("{f}.taints[{j}].effect")) {
+                spec.taints.push(Taint {
+                    key: t.key.clone(),
+                    value: t.value.clone(),
+                    effect,
+                });
+            }
+        }
+        pools.push(spec);
+    }
+    if !pools.is_empty() && pools.iter().all(|p| p.count == 0) {
+        cx.err(
+            None,
+            "cluster.pools",
+            "every pool has count 0 (expected at least one node at the start)",
+        );
+    }
+    pools
+}
+
+fn taint_effect(cx: &mut Ctx, e: &Spanned<String>, field: &str) -> Option<TaintEffect> {
+    match e.value.as_str() {
+        "NoSchedule" => Some(TaintEffect::NoSchedule),
+        "PreferNoSchedule" => Some(TaintEffect::PreferNoSchedule),
+        "NoExecute" => Some(TaintEffect::NoExecute),
+        other => {
+            let hint = closest(other, ["NoSchedule", "PreferNoSchedule", "NoExecute"])
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            cx.err(
+                loc(e),
+                field,
+                format!("unknown effect `{other}`{hint} (expected NoSchedule, PreferNoSchedule or NoExecute)"),
+            );
+            None
+        }
+    }
+}
+
+/// Converts a quantity to milli-units (`milli`) or base units, reporting errors at its spot.
+fn quantity(cx: &mut Ctx, q: &Spanned<Quantity>, field: &str, milli: bool) -> Option<u64> {
+    let r = if milli {
+        q.value.non_negative_milli_value()
+    } else {
+        q.value.non_negative_value()
+    };
+    match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            cx.err(loc(q), field, e.to_string());
+            None
+        }
+    }
+}
+
+fn validate_workloads(
+    cx: &mut Ctx,
+    raw: &[WorkloadFile],
+    duration: SimTime,
+    limits: &Limits,
+) -> Vec<WorkloadSpec> {
+    if raw.is_empty() {
+        cx.err(None, "workloads", "no workloads (expected at least one)");
+    }
+    check_unique(
+        cx,
+        &raw.iter().map(|w| &w.name).collect::<Vec<_>>(),
+        "workloads",
+    );
+    let mut total_replicas: u64 = 0;
+    let mut out = Vec::new();
+    for (i, w) in raw.iter().enumerate() {
+        let f = format!("workloads[{i}]");
+        check_name(cx, &w.name, &format!("{f}.name"));
+        let replicas = match &w.replicas {
+            None => 1,
+            Some(r) => count_in(cx, r, &format!("{f}.replicas"), 0, MAX_REPLICAS),
+        };
+        total_replicas += u64::from(replicas);
+        let labels: Vec<(String, String)> = w
+            .template
+            .metadata
+            .as_ref()
+            .map(|m| {
+                m.labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![("app".to_string(), w.name.value.clone())]);
+        if let Some(sel) = &w.selector {
+            for (k, v) in &sel.match_labels {
+                if !labels.iter().any(|(lk, lv)| lk == k && lv == v) {
+                    cx.err(
+                        loc(&w.name),
+                        format!("{f}.selector.matchLabels"),
+                        format!("`{k}: {v}` does not match the template labels (upstream rejects a selector that does not select its template)"),
+                    );
+                }
+            }
+        }
+        let resources = pod_resources(cx, &w.template.spec, &f);
+        let node_selector = w
+            .template
+            .spec
+            .node_selector
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut tolerations = Vec::new();
+        for (j, t) in w.template.spec.tolerations.iter().enumerate() {
+            let tf = format!("{f}.template.spec.tolerations[{j}]");
+            let exists = match t.operator.as_ref().map(|o| o.value.as_str()) {
+                None | Some("Equal") => false,
+                Some("Exists") => true,
+                Some(other) => {
+                    if let Some(o) = &t.operator {
+                        cx.err(
+                            loc(o),
+                            format!("{tf}.operator"),
+                            format!("unknown operator `{other}` (expected Equal or Exists)"),
+                        );
+                    }
+                    false
+                }
+            };
+            let effect = t.effect.as_ref().and_then(|e| {
+                if e.value.is_empty() {
+                    None
+                } else {
+                    taint_effect(cx, e, &format!("{tf}.effect"))
+                }
+            });
+            tolerations.push(Toleration {
+                key: t.key.clone(),
+                exists,
+                value: t.value.clone(),
+                effect,
+            });
+        }
+        let startup = w
+            .startup_time
+            .as_ref()
+            .map_or(DEFAULT_STARTUP, |s| s.value.time());
+        let service = validate_service(cx, w, &f);
+        let traffic = validate_traffic(cx, &w.traffic, &f, duration);
+        if !w.traffic.is_empty() && w.service.is_none() {
+            cx.err(
+                loc(&w.name),
+                format!("{f}.service"),
+                "a workload with traffic needs a service model (cpuPerRequest, concurrency, timeout)",
+            );
+        }
+        let arrivals = match w.arrivals.as_ref().map(|a| a.value.as_str()) {
+            None | Some("poisson") => Arrivals::Poisson,
+            Some("fluid") => Arrivals::Fluid,
+            Some(other) => {
+                if let Some(a) = &w.arrivals {
+                    cx.err(
+                        loc(a),
+                        format!("{f}.arrivals"),
+                        format!("unknown arrivals `{other}` (expected poisson or fluid)"),
+                    );
+                }
+                Arrivals::Poisson
+            }
+        };
+        out.push(WorkloadSpec {
+            name: w.name.value.clone(),
+            replicas,
+            labels,
+            cpu_request_milli: resources.cpu_request,
+            memory_request_bytes: resources.memory_request,
+            cpu_nonzero_milli: resources.cpu_nonzero,
+            memory_nonzero_bytes: resources.memory_nonzero,
+            cpu_limit_milli: resources.cpu_limit,
+            memory_limit_bytes: resources.memory_limit,
+            node_selector,
+            tolerations,
+            startup,
+            service,
+            traffic,
+            arrivals,
+        });
+    }
+    if total_replicas > u64::from(limits.max_pods) {
+        cx.err(
+            None,
+            "workloads",
+            format!("{total_replicas} replicas in total exceed limits.maxPods = {} (raise the limit if this is intended)", limits.max_pods),
+        );
+    }
+    out
+}
+
+struct PodResources {
+    cpu_request: u64,
+    memory_request: u64,
+    cpu_nonzero: u64,
+    memory_nonzero: u64,
+    cpu_limit: Option<u64>,
+    memory_limit: Option<u64>,
+}
+
+/// Sums container requests and limits as upstream's `PodRequests` does (no init
+/// containers or overhead yet), defaulting a missing request to its limit as the API
+/// server does, and computing the scheduler's non-zero request.
+fn pod_resources(cx: &mut Ctx, spec: &PodSpecFile, f: &str) -> PodResources {
+    let mut r = PodResources {
+        cpu_request: 0,
+        memory_request: 0,
+        cpu_nonzero: 0,
+        memory_nonzero: 0,
+        cpu_limit: Some(0),
+        memory_limit: Some(0),
+    };
+    if spec.containers.is_empty() {
+        cx.err(
+            None,
+            format!("{f}.template.spec.containers"),
+            "no containers (expected at least one)",
+        );
+    }
+    for (c, container) in spec.containers.iter().enumerate() {
+        let cf = format!("{f}.template.spec.containers[{c}].resources");
+        let empty = ResourcesFile {
+            requests: Default::default(),
+            limits: Default::default(),
+        };
+        let res = container.resources.as_ref().unwrap_or(&empty);
+        for (kind, map) in [("requests", &res.requests), ("limits", &res.limits)] {
+            for (name, q) in map.iter() {
+                if name != "cpu" && name != "memory" {
+                    let hint = closest(name, ["cpu", "memory"])
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    cx.err(
+                        loc(q),
+                        format!("{cf}.{kind}.{name}"),
+                        format!(
+                            "resource `{name}` is not modelled yet{hint} (expected cpu or memory)"
+                        ),
+                    );
+                }
+            }
+        }
+        let get = |cx: &mut Ctx,
+                   map: &std::collections::BTreeMap<String, Spanned<Quantity>>,
+                   key: &str,
+                   kind: &str| {
+            map.get(key)
+                .and_then(|q| quantity(cx, q, &format!("{cf}.{kind}.{key}"), key == "cpu"))
+        };
+        let cpu_lim = get(cx, &res.limits, "cpu", "limits");
+        let mem_lim = get(cx, &res.limits, "memory", "limits");
+        // API-server defaulting: a request left out takes the limit's value.
+        let cpu_req = get(cx, &res.requests, "cpu", "requests").or(cpu_lim);
+        let mem_req = get(cx, &res.requests, "memory", "requests").or(mem_lim);
+        for (req, lim, key) in [(cpu_req, cpu_lim, "cpu"), (mem_req, mem_lim, "memory")] {
+            if let (Some(rq), Some(l)) = (req, lim)
+                && rq > l
+                && let Some(q) = res.requests.get(key)
+            {
+                cx.err(
+                    loc(q),
+                    format!("{cf}.requests.{key}"),
+                    format!(
+                        "must be less than or equal to the {key} limit ({})",
+                        res.limits.get(key).map(|s| s.value.as_str()).unwrap_or("")
+                    ),
+                );
+            }
+        }
+        r.cpu_request += cpu_req.unwrap_or(0);
+        r.memory_request += mem_req.unwrap_or(0);
+        r.cpu_nonzero += cpu_req.unwrap_or(NON_ZERO_CPU_MILLI);
+        r.memory_nonzero += mem_req.unwrap_or(NON_ZERO_MEMORY_BYTES);
+        r.cpu_limit = r.cpu_limit.zip(cpu_lim).map(|(a, b)| a + b);
+        r.memory_limit = r.memory_limit.zip(mem_lim).map(|(a, b)| a + b);
+    }
+    if spec.containers.is_empty() {
+        r.cpu_limit = None;
+        r.memory_limit = None;
+    }
+    r
+}
+
+fn validate_service(cx: &mut Ctx, w: &WorkloadFile, f: &str) -> ServiceModel {
+    let mut model = ServiceModel {
+        cpu_seconds_per_request: 0.0,
+        concurrency: 1,
+        timeout: DEFAULT_TIMEOUT,
+    };
+    let Some(s) = &w.service else { return model };
+    let cpu = s.cpu_per_request.value.time();
+    if cpu == SimTime::ZERO {
+        cx.err(
+            loc(&s.cpu_per_request),
+            format!("{f}.service.cpuPerRequest"),
+            "must be more than 0ms",
+        );
+    }
+    model.cpu_seconds_per_request = cpu.as_secs_f64();
+    if let Some(c) = &s.concurrency {
+        model.concurrency = count_in(cx, c, &format!("{f}.service.concurrency"), 1, 10_000);
+    }
+    if let Some(t) = &s.timeout {
+        if t.value.time() == SimTime::ZERO {
+            cx.err(
+                loc(t),
+                format!("{f}.service.timeout"),
+                "must be more than 0ms",
+            );
+        }
+        model.timeout = t.value.time();
+    }
+    model
+}
+
+fn rate(cx: &mut Ctx, v: &Spanned<f64>, field: &str) -> f64 {
+    if !v.value.is_finite() || v.value < 0.0 || v.value > 1e9 {
+        cx.err(
+            loc(v),
+            field,
+            format!(
+                "{} is not a rate (expected 0 to 1e9 requests per second)",
+                v.value
+            ),
+        );
+        return 0.0;
+    }
+    v.value
+}
+
+fn validate_traffic(cx: &mut Ctx, raw: &[TrafficFile], f: &str, duration: SimTime) -> TrafficModel {
+    let mut model = TrafficModel::default();
+    for (i, t) in raw.iter().enumerate() {
+        let tf = format!("{f}.traffic[{i}]");
+        match t {
+            TrafficFile::Constant { rps } => {
+                let rps = rate(cx, rps, &format!("{tf}.constant.rps"));
+                model.components.push(Component::Constant { rps });
+            }
+            TrafficFile::Ramp {
+                from,
+                to,
+                start,
+                end,
+            } => {
+                let from_v = rate(cx, from, &format!("{tf}.ramp.from"));
+                let to_v = rate(cx, to, &format!("{tf}.ramp.to"));
+                let start_s = start.map_or(0.0, |s| s.time().as_secs_f64());
+                let end_s = end.value.time().as_secs_f64();
+                if end_s <= start_s {
+                    cx.err(loc(end), format!("{tf}.ramp.end"), "must be after start");
+                }
+                model.components.push(Component::Ramp {
+                    from: from_v,
+                    to: to_v,
+                    start_s,
+                    end_s,
+                });
+            }
+            TrafficFile::Spike {
+                at,
+                multiplier,
+                rps,
+                ramp_up,
+                hold,
+                ramp_down,
+            } => {
+                let shape = SpikeShape {
+                    at_s: at.value.time().as_secs_f64(),
+                    ramp_up_s: ramp_up.map_or(60.0, |d| d.time().as_secs_f64()),
+                    hold_s: hold.map_or(600.0, |d| d.time().as_secs_f64()),
+                    ramp_down_s: ramp_down.map_or(300.0, |d| d.time().as_secs_f64()),
+                };
+                if at.value.time() > duration {
+                    cx.err(
+                        loc(at),
+                        format!("{tf}.spike.at"),
+                        format!("{} is after the end of the run", at.value),
+                    );
+                }
+                match (multiplier, rps) {
+                    (Some(m), None) => {
+                        if !m.value.is_finite() || m.value < 0.0 || m.value > 1e6 {
+                            cx.err(
+                                loc(m),
+                                format!("{tf}.spike.multiplier"),
+                                format!("{} is not a multiplier (expected 0 to 1e6)", m.value),
+                            );
+                        }
+                        model.multipliers.push((shape, m.value));
+                    }
+                    (None, Some(r)) => {
+                        let rps = rate(cx, r, &format!("{tf}.spike.rps"));
+                        model.components.push(Component::Spike { shape, rps });
+                    }
+                    _ => cx.err(
+                        loc(at),
+                        format!("{tf}.spike"),
+                        "give exactly one of multiplier (relative) or rps (absolute)",
+                    ),
+                }
+            }
+            TrafficFile::Diurnal {
+                min,
+                max,
+                peak_at,
+                period,
+            } => {
+                let min_v = rate(cx, min, &format!("{tf}.diurnal.min"));
+                let max_v = rate(cx, max, &format!("{tf}.diurnal.max"));
+                if min_v > max_v {
+                    cx.err(loc(min), format!("{tf}.diurnal.min"), "must not exceed max");
+                }
+                let period_s = match period {
+                    Some(p) if p.value.time() == SimTime::ZERO => {
+                        cx.err(
+                            loc(p),
+                            format!("{tf}.diurnal.period"),
+                            "must be longer than 0s",
+                        );
+                        86_400.0
+                    }
+                    Some(p) => p.value.time().as_secs_f64(),
+                    None => 86_400.0,
+                };
+                model.components.push(Component::Diurnal {
+                    min: min_v,
+                    max: max_v,
+                    peak_s: peak_at.map_or(14.0 * 3600.0, |d| d.time().as_secs_f64()),
+                    period_s,
+                });
+            }
+            TrafficFile::Trace {
+                file,
+                time_column,
+                column,
+                values,
+                speedup,
+                scale,
+                peak_rps,
+                skip,
+                repeat,
+            } => {
+                if let Some(series) = load_trace(
+                    cx,
+                    &tf,
+                    file,
+                    time_column,
+                    column,
+                    values,
+                    speedup,
+                    scale,
+                    peak_rps,
+                    *skip,
+                    *repeat,
+                ) {
+                    model.components.push(Component::Trace(Arc::new(series)));
+                }
+            }
+        }
+    }
+    model
+}
+
+#[allow(clippy::too_many_arguments)]
+fn load_trace(
+    cx: &mut Ctx,
+    tf: &str,
+    file: &Spanned<String>,
+    time_column: &Option<String>,
+    column: &Option<String>,
+    values: &Option<Spanned<String>>,
+    speedup: &Option<Spanned<f64>>,
+    scale: &Option<Spanned<f64>>,
+    peak_rps: &Option<Spanned<f64>>,
+    skip: Option<super::duration::Duration>,
+    repeat: Option<bool>,
+) -> Option<TraceSeries> {
+    let values = match values.as_ref().map(|v| v.value.as_str()) {
+        None | Some("rate") => TraceValues::Rate,
+        Some("count") => TraceValues::Count,
+        Some(other) => {
+            if let Some(v) = values {
+                cx.err(
+                    loc(v),
+                    format!("{tf}.trace.values"),
+                    format!("unknown `{other}` (expected rate or count)"),
+                );
+            }
+            return None;
+        }
+    };
+    let positive =
+        |cx: &mut Ctx, v: &Option<Spanned<f64>>, name: &str, allow_zero: bool| -> Option<f64> {
+            match v {
+                None => Some(1.0),
+                Some(s)
+                    if s.value.is_finite() && (s.value > 0.0 || (allow_zero && s.value == 0.0)) =>
+                {
+                    Some(s.value)
+                }
+                Some(s) => {
+                    cx.err(
+                        loc(s),
+                        format!("{tf}.trace.{name}"),
+                        format!("{} must be a positive number", s.value),
+                    );
+                    None
+                }
+            }
+        };
+    let speedup = positive(cx, speedup, "speedup", false)?;
+    let scale = positive(cx, scale, "scale", true)?;
+    let peak = match peak_rps {
+        Some(p) => Some(positive(cx, &Some(p.clone()), "peakRps", false)?),
+        None => None,
+    };
+    let path = cx.base_dir.join(&file.value);
+    let display = path.display().to_string();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            cx.err(
+                loc(file),
+                format!("{tf}.trace.file"),
+                format!("cannot read trace `{display}`: {e}"),
+            );
+            return None;
+        }
+    };
+    let opts = TraceOptions {
+        time_column: time_column.clone(),
+        value_column: column.clone(),
+        values,
+        speedup,
+        scale,
+        peak_rps: peak,
+        skip_s: skip.map_or(0.0, |d| d.time().as_secs_f64()),
+        repeat: repeat.unwrap_or(true),
+    };
+    match TraceSeries::parse(&display, &text, &opts) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            cx.errors.push(e);
+            None
+        }
+    }
+}
+
+fn validate_slo(cx: &mut Ctx, s: &SloFile) -> Option<Slo> {
+    let availability = s.availability.as_ref().and_then(|a| {
+        if a.value.is_finite() && a.value > 0.0 && a.value <= 100.0 {
+            Some(a.value / 100.0)
+        } else {
+            cx.err(
+                loc(a),
+                "slo.availability",
+                format!(
+                    "{} is not a percentage (expected more than 0 and at most 100, e.g. 99.9)",
+                    a.value
+                ),
+            );
+            None
+        }
+    });
+    let latency_p99_ms = s.latency_p99.as_ref().and_then(|l| {
+        if l.value.time() == SimTime::ZERO {
+            cx.err(loc(l), "slo.latencyP99", "must be longer than 0ms");
+            None
+        } else {
+            Some(l.value.time().as_millis() as f64)
+        }
+    });
+    Some(Slo {
+        availability,
+        latency_p99_ms,
+    })
+}
+
+/// A workload whose pod fits on no pool's node would stay Pending forever; say so up
+/// front, with each pool's reason in upstream's wording.
+fn check_fit(cx: &mut Ctx, raw: &[WorkloadFile], workloads: &[WorkloadSpec], pools: &[PoolSpec]) {
+    if pools.is_empty() {
+        return;
+    }
+    for (i, w) in workloads.iter().enumerate() {
+        if w.replicas == 0 {
+            continue;
+        }
+        let reasons: Vec<String> = pools
+            .iter()
+            .map(|p| {
+                let why = crate::control::scheduler::static_fit_reasons(w, p);
+                format!(
+                    "{}: {}",
+                    p.name,
+                    if why.is_empty() {
+                        "fits".to_string()
+                    } else {
+                        why.join(", ")
+                    }
+                )
+            })
+            .collect();
+        let fits_somewhere = pools
+            .iter()
+            .any(|p| crate::control::scheduler::static_fit_reasons(w, p).is_empty());
+        if !fits_somewhere {
+            cx.err(
+                raw.get(i).map(|r| r.name.referenced),
+                format!("workloads[{i}]"),
+                format!(
+                    "a `{}` pod (cpu {}m, memory {} bytes) fits no node pool ({})",
+                    w.name,
+                    w.cpu_request_milli,
+                    w.memory_request_bytes,
+                    reasons.join("; ")
+                ),
+            );
+        }
+    }
+}

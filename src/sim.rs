@@ -1,0 +1,375 @@
+//! One simulation run: builds the World from a scenario and drives the controllers with
+//! the engine until the scenario's duration.
+//!
+//! The event loop is the only place that knows every controller; each controller owns its
+//! own state and is called with the World. Traffic and metrics advance on a fixed tick
+//! (the fluid model); the control plane reacts to discrete events in between.
+
+use crate::cluster::{PodId, PodState, WorkloadId, World};
+use crate::control::{replicaset, scheduler::Scheduler, scheduler::UNSCHEDULABLE_FLUSH_PERIOD};
+use crate::engine::{Engine, RngStreams, SimRng, SimTime};
+use crate::metrics::{NodeRow, Recorder, TimeseriesRow};
+use crate::scenario::{Arrivals, Scenario};
+use crate::traffic::queueing::{TickLoad, serve_tick};
+use rand::RngExt;
+use rand_distr::{Distribution, Poisson};
+
+/// Every kind of event the simulation schedules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Sample metrics and advance the traffic model.
+    MetricsTick,
+    /// Run the scheduler over its active queue.
+    ScheduleCycle,
+    /// The ReplicaSet controller syncs a workload.
+    SyncWorkload(WorkloadId),
+    /// A bound pod's container started.
+    PodRunning(PodId),
+    /// A pod passed its readiness gate.
+    PodReady(PodId),
+    /// Periodic retry of long-unschedulable pods.
+    FlushUnschedulable,
+}
+
+/// Why a run stopped early.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// A safety limit of the scenario was hit.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// `--check` found a broken invariant.
+    #[error("invariant violated at t={time}s after {event}: {what}")]
+    Invariant {
+        /// When.
+        time: SimTime,
+        /// The event just handled.
+        event: String,
+        /// What broke.
+        what: String,
+    },
+}
+
+/// Options that do not change what is simulated, only how it is watched.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Verify invariants after every event.
+    pub check: bool,
+}
+
+/// Everything a finished run produced.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// The scenario as run (after `--seed` and `--set`).
+    pub scenario: Scenario,
+    /// Final cluster state (names for reports).
+    pub world: World,
+    /// Measurements.
+    pub recorder: Recorder,
+    /// Events processed, the unit of simulation work.
+    pub events_processed: u64,
+}
+
+struct Simulation {
+    scenario: Scenario,
+    engine: Engine<Event>,
+    world: World,
+    scheduler: Scheduler,
+    recorder: Recorder,
+    traffic_rngs: Vec<SimRng>,
+    backlog: Vec<f64>,
+    cycle_scheduled: bool,
+    flush_scheduled: bool,
+    last_tick: SimTime,
+    bound: Vec<PodId>,
+}
+
+/// Runs a scenario to its end.
+pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimError> {
+    let streams = RngStreams::new(scenario.seed);
+    let world = World::new(scenario);
+    let initial: Vec<u32> = scenario.pools.iter().map(|p| p.count).collect();
+    let mut sim = Simulation {
+        engine: Engine::new(),
+        scheduler: Scheduler::new(scenario.scheduler, streams.stream("scheduler")),
+        recorder: Recorder::new(scenario.workloads.len(), &initial),
+        traffic_rngs: (0..scenario.workloads.len())
+            .map(|w| streams.stream_indexed("traffic", w as u64))
+            .collect(),
+        backlog: vec![0.0; scenario.workloads.len()],
+        cycle_scheduled: false,
+        flush_scheduled: false,
+        last_tick: SimTime::ZERO,
+        bound: Vec::new(),
+        world,
+        scenario: scenario.clone(),
+    };
+    for w in 0..scenario.workloads.len() {
+        sim.engine
+            .schedule_at(SimTime::ZERO, Event::SyncWorkload(WorkloadId(w as u32)));
+    }
+    sim.engine.schedule_at(
+        scenario.metrics_tick.min(scenario.duration),
+        Event::MetricsTick,
+    );
+    let end = scenario.duration;
+    while let Some(event) = sim.engine.pop_until(end) {
+        sim.dispatch(event);
+        if sim.engine.events_processed() > sim.scenario.limits.max_events {
+            return Err(SimError::LimitExceeded(format!(
+                "the run processed more than limits.maxEvents = {} events by t={}s; raise limits.maxEvents if the scenario is meant to be this large",
+                sim.scenario.limits.max_events,
+                sim.engine.now()
+            )));
+        }
+        if options.check
+            && let Err(what) = crate::invariants::check(&sim.world)
+        {
+            return Err(SimError::Invariant {
+                time: sim.engine.now(),
+                event: format!("{event:?}"),
+                what,
+            });
+        }
+    }
+    sim.engine.advance_to(end);
+    sim.recorder.finish(end);
+    Ok(RunOutput {
+        events_processed: sim.engine.events_processed(),
+        scenario: sim.scenario,
+        world: sim.world,
+        recorder: sim.recorder,
+    })
+}
+
+impl Simulation {
+    fn dispatch(&mut self, event: Event) {
+        let now = self.engine.now();
+        match event {
+            Event::MetricsTick => self.metrics_tick(now),
+            Event::ScheduleCycle => self.schedule_cycle(now),
+            Event::SyncWorkload(w) => {
+                let outcome = replicaset::sync(
+                    &mut self.world,
+                    w,
+                    now,
+                    &mut self.scheduler,
+                    &mut self.recorder,
+                );
+                if outcome.created > 0 {
+                    self.request_cycle();
+                }
+                if outcome.more {
+                    self.engine
+                        .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
+                }
+            }
+            Event::PodRunning(pod) => {
+                if self.world.pods[pod.0 as usize].state == PodState::Bound {
+                    self.world.set_state(pod, PodState::Running, now);
+                }
+            }
+            Event::PodReady(pod) => {
+                if matches!(
+                    self.world.pods[pod.0 as usize].state,
+                    PodState::Bound | PodState::Running
+                ) {
+                    self.world.set_state(pod, PodState::Ready, now);
+                }
+            }
+            Event::FlushUnschedulable => {
+                self.flush_scheduled = false;
+                self.scheduler.flush_unschedulable(&self.world, now);
+                if self.scheduler.has_active() {
+                    self.request_cycle();
+                }
+                self.ensure_flush();
+            }
+        }
+    }
+
+    fn request_cycle(&mut self) {
+        if !self.cycle_scheduled {
+            self.cycle_scheduled = true;
+            self.engine.schedule_in(SimTime::ZERO, Event::ScheduleCycle);
+        }
+    }
+
+    fn ensure_flush(&mut self) {
+        if !self.flush_scheduled && self.scheduler.unschedulable_len() > 0 {
+            self.flush_scheduled = true;
+            self.engine
+                .schedule_in(UNSCHEDULABLE_FLUSH_PERIOD, Event::FlushUnschedulable);
+        }
+    }
+
+    fn schedule_cycle(&mut self, now: SimTime) {
+        self.cycle_scheduled = false;
+        self.bound.clear();
+        self.scheduler
+            .run_cycle(&mut self.world, now, &mut self.recorder, &mut self.bound);
+        for i in 0..self.bound.len() {
+            let pod = self.bound[i];
+            let startup = if now == SimTime::ZERO && self.scenario.warm_start {
+                SimTime::ZERO // already running when the simulation starts
+            } else {
+                self.world.specs[self.world.pods[pod.0 as usize].workload.0 as usize].startup
+            };
+            // The kubelet starts the container within a second; readiness follows at startup.
+            self.engine
+                .schedule_in(startup.min(SimTime::from_secs(1)), Event::PodRunning(pod));
+            self.engine.schedule_in(startup, Event::PodReady(pod));
+        }
+        self.ensure_flush();
+    }
+
+    fn metrics_tick(&mut self, now: SimTime) {
+        let dt = now.saturating_sub(self.last_tick);
+        let (t0, t1) = (self.last_tick.as_secs_f64(), now.as_secs_f64());
+        let dt_s = dt.as_secs_f64();
+        for w in 0..self.world.specs.len() {
+            let endpoints = self.world.take_average_ready(w, now, dt);
+            let spec = &self.world.specs[w];
+            let rate = if dt_s > 0.0 {
+                spec.traffic.mean_rate(t0, t1)
+            } else {
+                0.0
+            };
+            let expected = rate * dt_s;
+            let arrivals = match spec.arrivals {
+                Arrivals::Fluid => expected,
+                Arrivals::Poisson => poisson(&mut self.traffic_rngs[w], expected),
+            };
+            let cores = average_cores_per_ready_pod(&self.world, w);
+            let service = spec.service;
+            let outcome = if dt_s > 0.0 && !spec.traffic.is_idle() {
+                serve_tick(&TickLoad {
+                    arrivals,
+                    dt_s,
+                    endpoints,
+                    cores_per_pod: cores,
+                    cpu_s_per_request: service.cpu_seconds_per_request,
+                    concurrency: service.concurrency,
+                    timeout_s: service.timeout.as_secs_f64(),
+                    backlog: self.backlog[w],
+                })
+            } else {
+                crate::traffic::queueing::TickOutcome {
+                    served: 0.0,
+                    failed: 0.0,
+                    backlog: 0.0,
+                    latency: None,
+                    cpu_cores_used: 0.0,
+                }
+            };
+            self.backlog[w] = outcome.backlog;
+            let timeout_s = service.timeout.as_secs_f64();
+            let totals = &mut self.recorder.workloads[w];
+            totals.offered += arrivals;
+            totals.served += outcome.served;
+            totals.failed += outcome.failed;
+            if let Some(dist) = &outcome.latency {
+                totals
+                    .latency
+                    .add_distribution(dist, outcome.served, timeout_s);
+            }
+            let requested_cores = endpoints * spec.cpu_request_milli as f64 / 1000.0;
+            let per_s = |x: f64| if dt_s > 0.0 { x / dt_s } else { 0.0 };
+            let ws = &self.world.workloads[w];
+            self.recorder.timeseries.push(TimeseriesRow {
+                time: now,
+                workload: w as u32,
+                replicas_desired: ws.desired,
+                replicas_ready: ws.ready,
+                rps_offered: per_s(arrivals),
+                rps_served: per_s(outcome.served),
+                rps_failed: per_s(outcome.failed),
+                cpu_utilization: if requested_cores > 0.0 {
+                    outcome.cpu_cores_used / requested_cores
+                } else {
+                    0.0
+                },
+                latency_p99_ms: outcome
+                    .latency
+                    .map(|d| d.quantile(0.99).min(timeout_s) * 1000.0),
+            });
+        }
+        for (p, nodes) in self.world.pool_nodes.iter().enumerate() {
+            let mut row = NodeRow {
+                time: now,
+                pool: p as u32,
+                nodes_ready: 0,
+                nodes_provisioning: 0,
+                cpu_allocatable_milli: 0,
+                cpu_requested_milli: 0,
+                memory_allocatable_bytes: 0,
+                memory_requested_bytes: 0,
+                cost_per_hour_usd: 0.0,
+            };
+            for id in nodes {
+                let n = &self.world.nodes[id.0 as usize];
+                row.nodes_ready += 1;
+                row.cpu_allocatable_milli += n.cpu_allocatable_milli;
+                row.cpu_requested_milli += n.cpu_requested_milli;
+                row.memory_allocatable_bytes += n.memory_allocatable_bytes;
+                row.memory_requested_bytes += n.memory_requested_bytes;
+            }
+            row.cost_per_hour_usd = f64::from(row.nodes_ready + row.nodes_provisioning)
+                * self.world.pools[p].price_usd_per_hour;
+            self.recorder.nodes.push(row);
+        }
+        self.last_tick = now;
+        if now < self.scenario.duration {
+            let next = now
+                .saturating_add(self.scenario.metrics_tick)
+                .min(self.scenario.duration);
+            self.engine.schedule_at(next, Event::MetricsTick);
+        }
+    }
+}
+
+/// A Poisson count with mean `mean` (0 for a zero or invalid mean).
+fn poisson(rng: &mut SimRng, mean: f64) -> f64 {
+    if mean <= 0.0 || !mean.is_finite() {
+        return 0.0;
+    }
+    if mean > 1e12 {
+        return mean; // beyond any real rate; Poisson noise is negligible here
+    }
+    match Poisson::new(mean) {
+        Ok(d) => d.sample(rng),
+        Err(_) => {
+            // Unreachable for finite positive means; keep the expected value.
+            let _ = rng.random::<u64>();
+            mean
+        }
+    }
+}
+
+/// Mean CPU cores a Ready pod of workload `w` can use: its limit when it has one, otherwise
+/// its request plus a CFS-weight share (by request) of its node's unrequested CPU.
+fn average_cores_per_ready_pod(world: &World, w: usize) -> f64 {
+    let spec = &world.specs[w];
+    let mut sum = 0.0;
+    let mut n = 0u32;
+    for &pod in &world.workloads[w].active {
+        let p = &world.pods[pod.0 as usize];
+        if p.state != PodState::Ready {
+            continue;
+        }
+        let Some(node) = p.node else { continue };
+        let node = &world.nodes[node.0 as usize];
+        let weight = spec.cpu_request_milli.max(2) as f64;
+        let spare = node
+            .cpu_allocatable_milli
+            .saturating_sub(node.cpu_requested_milli) as f64;
+        let burst = spec.cpu_request_milli as f64
+            + spare * weight / (node.cpu_requested_milli as f64).max(weight);
+        let cores_milli = match spec.cpu_limit_milli {
+            Some(limit) => limit as f64,
+            None => burst,
+        };
+        sum += cores_milli / 1000.0;
+        n += 1;
+    }
+    if n == 0 { 0.0 } else { sum / f64::from(n) }
+}

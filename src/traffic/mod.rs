@@ -1,0 +1,9 @@
+//! Traffic: what users send (arrival patterns, trace replay) and what the pods make of it
+//! (the queueing model that turns load and capacity into served, failed and latency).
+
+pub mod pattern;
+pub mod queueing;
+pub mod trace;
+
+pub use pattern::{Component, SpikeShape, TrafficModel};
+pub use trace::TraceSeries;

@@ -1,0 +1,233 @@
+//! Offered load over time, composed from simple components.
+//!
+//! Additive components (constant, ramp, diurnal, absolute spikes, traces) sum to a base
+//! rate; spikes given as a multiplier scale that sum. This mirrors how people describe
+//! traffic ("200 rps baseline with a daily cycle, and a 3× flash sale at noon").
+
+use super::trace::TraceSeries;
+use std::sync::Arc;
+
+/// The shape of a spike over time: 0 before, rising to 1, holding, falling back to 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpikeShape {
+    /// Start of the ramp-up, seconds.
+    pub at_s: f64,
+    /// Ramp-up length, seconds.
+    pub ramp_up_s: f64,
+    /// Time at the peak, seconds.
+    pub hold_s: f64,
+    /// Ramp-down length, seconds.
+    pub ramp_down_s: f64,
+}
+
+impl SpikeShape {
+    /// Fraction of the peak reached at `t_s` (0..=1), piecewise linear.
+    pub fn level(&self, t_s: f64) -> f64 {
+        let t = t_s - self.at_s;
+        if t < 0.0 {
+            return 0.0;
+        }
+        if t < self.ramp_up_s {
+            return t / self.ramp_up_s;
+        }
+        let t = t - self.ramp_up_s;
+        if t < self.hold_s {
+            return 1.0;
+        }
+        let t = t - self.hold_s;
+        if t < self.ramp_down_s {
+            return 1.0 - t / self.ramp_down_s;
+        }
+        0.0
+    }
+}
+
+/// One additive part of the offered rate.
+#[derive(Debug, Clone)]
+pub enum Component {
+    /// A flat rate.
+    Constant {
+        /// Requests per second.
+        rps: f64,
+    },
+    /// Linear from `from` to `to` between `start_s` and `end_s`.
+    Ramp {
+        /// Rate before the start.
+        from: f64,
+        /// Rate after the end.
+        to: f64,
+        /// Start, seconds.
+        start_s: f64,
+        /// End, seconds.
+        end_s: f64,
+    },
+    /// Cosine day cycle.
+    Diurnal {
+        /// Trough rate.
+        min: f64,
+        /// Peak rate.
+        max: f64,
+        /// Time of the peak, seconds.
+        peak_s: f64,
+        /// Cycle length, seconds.
+        period_s: f64,
+    },
+    /// Extra rate shaped like a spike.
+    Spike {
+        /// Shape over time.
+        shape: SpikeShape,
+        /// Extra rate at the peak.
+        rps: f64,
+    },
+    /// A replayed recording.
+    Trace(Arc<TraceSeries>),
+}
+
+impl Component {
+    fn rate_at(&self, t_s: f64) -> f64 {
+        match self {
+            Component::Constant { rps } => *rps,
+            Component::Ramp {
+                from,
+                to,
+                start_s,
+                end_s,
+            } => {
+                if t_s <= *start_s {
+                    *from
+                } else if t_s >= *end_s {
+                    *to
+                } else {
+                    from + (to - from) * (t_s - start_s) / (end_s - start_s)
+                }
+            }
+            Component::Diurnal {
+                min,
+                max,
+                peak_s,
+                period_s,
+            } => {
+                let phase = 2.0 * std::f64::consts::PI * (t_s - peak_s) / period_s;
+                min + (max - min) * 0.5 * (1.0 + phase.cos())
+            }
+            Component::Spike { shape, rps } => rps * shape.level(t_s),
+            Component::Trace(series) => series.rate_at(t_s),
+        }
+    }
+}
+
+/// A workload's offered load: additive components times multiplicative spikes.
+#[derive(Debug, Clone, Default)]
+pub struct TrafficModel {
+    /// Summed parts.
+    pub components: Vec<Component>,
+    /// Spikes given as multipliers: `(shape, peak multiplier)`.
+    pub multipliers: Vec<(SpikeShape, f64)>,
+}
+
+impl TrafficModel {
+    /// The offered rate (requests per second) at an instant.
+    pub fn rate_at(&self, t_s: f64) -> f64 {
+        let base: f64 = self.components.iter().map(|c| c.rate_at(t_s)).sum();
+        let factor: f64 = self
+            .multipliers
+            .iter()
+            .map(|(shape, m)| 1.0 + (m - 1.0) * shape.level(t_s))
+            .product();
+        (base * factor).max(0.0)
+    }
+
+    /// The mean rate over `[t0, t1]` by Simpson's rule, so a tick sees the area under the
+    /// curve rather than one sampled point.
+    pub fn mean_rate(&self, t0_s: f64, t1_s: f64) -> f64 {
+        let mid = 0.5 * (t0_s + t1_s);
+        (self.rate_at(t0_s) + 4.0 * self.rate_at(mid) + self.rate_at(t1_s)) / 6.0
+    }
+
+    /// True when no component was given: the workload receives no requests.
+    pub fn is_idle(&self) -> bool {
+        self.components.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spike() -> SpikeShape {
+        SpikeShape {
+            at_s: 100.0,
+            ramp_up_s: 10.0,
+            hold_s: 20.0,
+            ramp_down_s: 10.0,
+        }
+    }
+
+    #[test]
+    fn spike_shape_ramps_holds_and_returns() {
+        let s = spike();
+        assert_eq!(s.level(99.0), 0.0);
+        assert_eq!(s.level(105.0), 0.5);
+        assert_eq!(s.level(110.0), 1.0);
+        assert_eq!(s.level(129.9), 1.0);
+        assert!((s.level(135.0) - 0.5).abs() < 1e-12);
+        assert_eq!(s.level(140.0), 0.0);
+    }
+
+    #[test]
+    fn multiplier_scales_the_sum_and_absolute_spike_adds() {
+        let model = TrafficModel {
+            components: vec![
+                Component::Constant { rps: 100.0 },
+                Component::Spike {
+                    shape: spike(),
+                    rps: 50.0,
+                },
+            ],
+            multipliers: vec![(spike(), 3.0)],
+        };
+        assert_eq!(model.rate_at(0.0), 100.0);
+        assert_eq!(model.rate_at(115.0), 450.0); // (100 + 50) · 3
+        assert_eq!(model.rate_at(105.0), (100.0 + 25.0) * 2.0);
+    }
+
+    #[test]
+    fn diurnal_peaks_at_peak_time_and_bottoms_half_a_period_later() {
+        let c = Component::Diurnal {
+            min: 10.0,
+            max: 110.0,
+            peak_s: 3600.0,
+            period_s: 86_400.0,
+        };
+        assert!((c.rate_at(3600.0) - 110.0).abs() < 1e-9);
+        assert!((c.rate_at(3600.0 + 43_200.0) - 10.0).abs() < 1e-9);
+        assert!((c.rate_at(3600.0 + 21_600.0) - 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ramp_is_linear_and_clamped() {
+        let c = Component::Ramp {
+            from: 0.0,
+            to: 100.0,
+            start_s: 10.0,
+            end_s: 20.0,
+        };
+        assert_eq!(c.rate_at(0.0), 0.0);
+        assert_eq!(c.rate_at(15.0), 50.0);
+        assert_eq!(c.rate_at(99.0), 100.0);
+    }
+
+    #[test]
+    fn mean_rate_integrates_a_ramp_exactly() {
+        let model = TrafficModel {
+            components: vec![Component::Ramp {
+                from: 0.0,
+                to: 100.0,
+                start_s: 0.0,
+                end_s: 100.0,
+            }],
+            multipliers: vec![],
+        };
+        assert!((model.mean_rate(0.0, 10.0) - 5.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,265 @@
+//! The fluid service model: offered requests + ready pods → served, failed and latency.
+//!
+//! Each Ready pod is an M/M/c queue: `c` = its concurrency, each slot serving at
+//! `μ = min(1, cores/c) / cpuPerRequest` (slots share the pod's cores when there are fewer
+//! cores than slots). kube-proxy spreads requests evenly over Ready endpoints, so each pod
+//! sees `λ/n`. Below saturation the response time follows M/M/c theory (Erlang C for the
+//! chance to wait, exponential waits and service); requests slower than the timeout count
+//! as failed. At or above saturation the pods serve at capacity, the excess queues, and
+//! whatever would wait longer than the timeout fails, carried over ticks as a backlog.
+
+/// How the response time of one tick is distributed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LatencyDist {
+    /// M/M/c steady state: service Exp(μ) plus, with probability `p_wait`, a wait Exp(θ)
+    /// where θ = cμ − λ.
+    Mmc {
+        /// Per-slot service rate, 1/s.
+        mu: f64,
+        /// Probability of waiting (Erlang C).
+        p_wait: f64,
+        /// Rate of the waiting time, 1/s.
+        theta: f64,
+    },
+    /// Overload: a fixed wait `wait_s` in the backlog, then service Exp(μ).
+    Backlogged {
+        /// Per-slot service rate, 1/s.
+        mu: f64,
+        /// Time spent in the queue, s.
+        wait_s: f64,
+    },
+}
+
+impl LatencyDist {
+    /// P(response time > t), t in seconds.
+    pub fn survival(&self, t: f64) -> f64 {
+        if t <= 0.0 {
+            return 1.0;
+        }
+        match *self {
+            LatencyDist::Mmc { mu, p_wait, theta } => {
+                let no_wait = (-mu * t).exp();
+                let with_wait = if (theta - mu).abs() < 1e-9 * mu {
+                    (1.0 + mu * t) * (-mu * t).exp()
+                } else {
+                    (theta * (-mu * t).exp() - mu * (-theta * t).exp()) / (theta - mu)
+                };
+                ((1.0 - p_wait) * no_wait + p_wait * with_wait).clamp(0.0, 1.0)
+            }
+            LatencyDist::Backlogged { mu, wait_s } => {
+                if t <= wait_s {
+                    1.0
+                } else {
+                    (-mu * (t - wait_s)).exp()
+                }
+            }
+        }
+    }
+
+    /// Mean response time, seconds.
+    pub fn mean(&self) -> f64 {
+        match *self {
+            LatencyDist::Mmc { mu, p_wait, theta } => 1.0 / mu + p_wait / theta,
+            LatencyDist::Backlogged { mu, wait_s } => wait_s + 1.0 / mu,
+        }
+    }
+
+    /// The `q` quantile (0 < q < 1), seconds, by bisection on the survival function.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let target = 1.0 - q;
+        let mut hi = self.mean().max(1e-6);
+        while self.survival(hi) > target && hi < 1e7 {
+            hi *= 2.0;
+        }
+        let mut lo = 0.0;
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if self.survival(mid) > target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        hi
+    }
+}
+
+/// Erlang C: the probability that an arrival waits in an M/M/c queue with offered load
+/// `a = λ/μ` (a < c), via the numerically stable Erlang B recursion.
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    if a <= 0.0 {
+        return 0.0;
+    }
+    if a >= f64::from(c) {
+        return 1.0;
+    }
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (f64::from(k) + a * b);
+    }
+    let c = f64::from(c);
+    (c * b / (c - a * (1.0 - b))).clamp(0.0, 1.0)
+}
+
+/// The inputs of one tick for one workload.
+#[derive(Debug, Clone, Copy)]
+pub struct TickLoad {
+    /// Requests that arrived during the tick.
+    pub arrivals: f64,
+    /// Tick length, seconds.
+    pub dt_s: f64,
+    /// Time-averaged Ready endpoints.
+    pub endpoints: f64,
+    /// CPU cores one pod can use.
+    pub cores_per_pod: f64,
+    /// CPU-seconds per request.
+    pub cpu_s_per_request: f64,
+    /// Slots per pod.
+    pub concurrency: u32,
+    /// Timeout, seconds.
+    pub timeout_s: f64,
+    /// Requests queued from earlier ticks.
+    pub backlog: f64,
+}
+
+/// What one tick produced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TickOutcome {
+    /// Requests answered within the timeout.
+    pub served: f64,
+    /// Requests that failed (no endpoint, timed out, dropped from an overfull queue).
+    pub failed: f64,
+    /// Requests still queued for the next tick.
+    pub backlog: f64,
+    /// Response-time distribution of served requests (None when nothing was served).
+    pub latency: Option<LatencyDist>,
+    /// Busy CPU-cores averaged over the tick.
+    pub cpu_cores_used: f64,
+}
+
+/// Runs the fluid model for one tick.
+pub fn serve_tick(load: &TickLoad) -> TickOutcome {
+    let demand = load.arrivals + load.backlog;
+    if load.endpoints <= 0.0 || load.cores_per_pod <= 0.0 {
+        // No endpoints: every request fails at once (connection refused).
+        return TickOutcome {
+            served: 0.0,
+            failed: demand,
+            backlog: 0.0,
+            latency: None,
+            cpu_cores_used: 0.0,
+        };
+    }
+    let c = load.concurrency.max(1);
+    let slot_share = (load.cores_per_pod / f64::from(c)).min(1.0);
+    let mu = slot_share / load.cpu_s_per_request;
+    let capacity_rps = load.endpoints * f64::from(c) * mu;
+    let lambda = load.arrivals / load.dt_s;
+    let lambda_pod = lambda / load.endpoints;
+    if load.backlog <= 0.0 && lambda < capacity_rps * 0.999 {
+        let a = lambda_pod / mu;
+        let dist = LatencyDist::Mmc {
+            mu,
+            p_wait: erlang_c(c, a),
+            theta: f64::from(c) * mu - lambda_pod,
+        };
+        let late = dist.survival(load.timeout_s);
+        let served = load.arrivals * (1.0 - late);
+        return TickOutcome {
+            served,
+            failed: load.arrivals * late,
+            backlog: 0.0,
+            latency: (served > 0.0).then_some(dist),
+            cpu_cores_used: lambda * load.cpu_s_per_request,
+        };
+    }
+    // Saturated: serve at capacity; the queue keeps what can still finish in time.
+    let can_serve = capacity_rps * load.dt_s;
+    let served = demand.min(can_serve);
+    let remaining = demand - served;
+    let max_queue = capacity_rps * load.timeout_s;
+    let backlog = remaining.min(max_queue);
+    let wait_s = ((load.backlog + backlog) * 0.5 / capacity_rps).min(load.timeout_s);
+    TickOutcome {
+        served,
+        failed: remaining - backlog,
+        backlog,
+        latency: (served > 0.0).then_some(LatencyDist::Backlogged { mu, wait_s }),
+        cpu_cores_used: served / load.dt_s * load.cpu_s_per_request,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erlang_c_matches_textbook_values() {
+        // M/M/1: P(wait) = ρ.
+        assert!((erlang_c(1, 0.5) - 0.5).abs() < 1e-12);
+        // M/M/2 with a = 1 (ρ = 0.5): C = 1/3.
+        assert!((erlang_c(2, 1.0) - 1.0 / 3.0).abs() < 1e-12);
+        // Classic call-centre example: c = 10, a = 8 → C ≈ 0.4092.
+        assert!((erlang_c(10, 8.0) - 0.4092).abs() < 1e-3);
+        assert_eq!(erlang_c(4, 4.0), 1.0);
+        assert_eq!(erlang_c(4, 0.0), 0.0);
+    }
+
+    #[test]
+    fn mm1_response_time_is_exponential_with_rate_mu_minus_lambda() {
+        // M/M/1, μ = 10, λ = 5: T ~ Exp(5): mean 0.2 s, p99 = ln(100)/5.
+        let dist = LatencyDist::Mmc {
+            mu: 10.0,
+            p_wait: erlang_c(1, 0.5),
+            theta: 5.0,
+        };
+        assert!((dist.mean() - 0.2).abs() < 1e-12);
+        assert!((dist.quantile(0.99) - (100f64).ln() / 5.0).abs() < 1e-6);
+        assert!((dist.survival(0.2) - (-1.0f64).exp()).abs() < 1e-12);
+    }
+
+    fn load(arrivals: f64, endpoints: f64) -> TickLoad {
+        TickLoad {
+            arrivals,
+            dt_s: 10.0,
+            endpoints,
+            cores_per_pod: 1.0,
+            cpu_s_per_request: 0.1,
+            concurrency: 1,
+            timeout_s: 1.0,
+            backlog: 0.0,
+        }
+    }
+
+    #[test]
+    fn no_endpoints_fail_everything() {
+        let out = serve_tick(&load(100.0, 0.0));
+        assert_eq!(out.failed, 100.0);
+        assert_eq!(out.served, 0.0);
+    }
+
+    #[test]
+    fn light_load_is_served_and_uses_cpu_in_proportion() {
+        // 2 pods × 10 rps capacity, 5 rps offered.
+        let out = serve_tick(&load(50.0, 2.0));
+        // Only the M/M/1 tail beyond the 1 s timeout fails: P(T > 1 s) = e^(-(μ-λ)·1).
+        let tail = (-(10.0f64 - 2.5) * 1.0).exp();
+        assert!((out.failed / 50.0 - tail).abs() < 1e-9, "{out:?}");
+        assert!((out.served + out.failed - 50.0).abs() < 1e-9);
+        assert!((out.cpu_cores_used - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn overload_serves_capacity_queues_what_fits_and_fails_the_rest() {
+        // 1 pod, capacity 10 rps, 30 rps for 10 s: serve 100, queue 10 (1 s × 10 rps), fail 190.
+        let out = serve_tick(&load(300.0, 1.0));
+        assert!((out.served - 100.0).abs() < 1e-9);
+        assert!((out.backlog - 10.0).abs() < 1e-9);
+        assert!((out.failed - 190.0).abs() < 1e-9);
+        let next = serve_tick(&TickLoad {
+            backlog: out.backlog,
+            ..load(0.0, 1.0)
+        });
+        assert!((next.served - 10.0).abs() < 1e-9 && next.backlog == 0.0);
+    }
+}

@@ -1,0 +1,358 @@
+//! Recorded traffic replayed from a CSV file.
+//!
+//! A trace is a step function of (time, rate) rows: each row's rate holds until the next
+//! row. Times are seconds (`0`, `60`, `3600.5`) or timestamps (`2010-11-26 12:00`,
+//! `2010-11-26T12:00:00`), read relative to the first row. Values are either rates (requests
+//! per second) or counts per row interval (orders per hour), which the loader divides by
+//! the interval. Every rejected row is reported with its line number.
+
+use crate::scenario::InputError;
+
+/// How the value column is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceValues {
+    /// Requests per second.
+    Rate,
+    /// Requests per row interval.
+    Count,
+}
+
+/// How to read and play a trace file.
+#[derive(Debug, Clone)]
+pub struct TraceOptions {
+    /// Time column name; None = first column.
+    pub time_column: Option<String>,
+    /// Value column name; None = second column.
+    pub value_column: Option<String>,
+    /// Rate or count.
+    pub values: TraceValues,
+    /// Trace seconds per simulated second.
+    pub speedup: f64,
+    /// Rate multiplier.
+    pub scale: f64,
+    /// When set, the scale that makes the trace's peak equal this rate.
+    pub peak_rps: Option<f64>,
+    /// Trace seconds skipped at the start.
+    pub skip_s: f64,
+    /// Replay from the start when the end is reached.
+    pub repeat: bool,
+}
+
+/// A loaded trace, ready to answer "what rate at simulated time t".
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceSeries {
+    /// Row start times in trace seconds, from 0, strictly increasing.
+    times_s: Vec<f64>,
+    /// Rate in requests per second from each row's time to the next.
+    rates: Vec<f64>,
+    /// Length of the trace in trace seconds (last row's end).
+    length_s: f64,
+    speedup: f64,
+    skip_s: f64,
+    repeat: bool,
+}
+
+impl TraceSeries {
+    /// Parses CSV text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str, opts: &TraceOptions) -> Result<TraceSeries, InputError> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i as u32 + 1, l.trim_end_matches('\r')))
+            .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
+        let (header_line, header) = lines.next().ok_or_else(|| {
+            InputError::file(
+                file,
+                "the trace is empty (expected a header row and data rows)",
+            )
+        })?;
+        let columns: Vec<&str> = header.split(',').map(str::trim).collect();
+        let find =
+            |wanted: &Option<String>, default: usize, what: &str| -> Result<usize, InputError> {
+                match wanted {
+                    None if default < columns.len() => Ok(default),
+                    None => Err(InputError::at_line(
+                        file,
+                        header_line,
+                        "",
+                        format!(
+                            "the header has {} column(s); a trace needs a time and a {what} column",
+                            columns.len()
+                        ),
+                    )),
+                    Some(name) => columns.iter().position(|c| c == name).ok_or_else(|| {
+                        InputError::at_line(
+                            file,
+                            header_line,
+                            "",
+                            format!(
+                                "no column `{name}` in the header (columns: {})",
+                                columns.join(", ")
+                            ),
+                        )
+                    }),
+                }
+            };
+        let time_col = find(&opts.time_column, 0, "value")?;
+        let value_col = find(&opts.value_column, 1, "value")?;
+        let mut times: Vec<f64> = Vec::new();
+        let mut values: Vec<f64> = Vec::new();
+        for (line_no, line) in lines {
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            let field = |col: usize| -> Result<&str, InputError> {
+                fields.get(col).copied().ok_or_else(|| {
+                    InputError::at_line(
+                        file,
+                        line_no,
+                        columns[col],
+                        format!(
+                            "the row has {} field(s), the header {}",
+                            fields.len(),
+                            columns.len()
+                        ),
+                    )
+                })
+            };
+            let time_text = field(time_col)?;
+            let t = parse_time(time_text).ok_or_else(|| {
+                InputError::at_line(
+                    file,
+                    line_no,
+                    columns[time_col],
+                    format!("`{time_text}` is not a time (expected seconds such as 3600 or a timestamp such as 2010-11-26 12:00)"),
+                )
+            })?;
+            let value_text = field(value_col)?;
+            let v: f64 = value_text
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| {
+                    InputError::at_line(
+                        file,
+                        line_no,
+                        columns[value_col],
+                        format!("`{value_text}` is not a rate (expected a number, 0 or more)"),
+                    )
+                })?;
+            if let Some(&prev) = times.last()
+                && t <= prev
+            {
+                return Err(InputError::at_line(
+                    file,
+                    line_no,
+                    columns[time_col],
+                    format!(
+                        "`{time_text}` is not after the previous row's time (rows must be in increasing time order)"
+                    ),
+                ));
+            }
+            times.push(t);
+            values.push(v);
+        }
+        if times.is_empty() {
+            return Err(InputError::file(
+                file,
+                "the trace has a header but no data rows",
+            ));
+        }
+        let origin = times[0];
+        for t in &mut times {
+            *t -= origin;
+        }
+        let last_interval = if times.len() >= 2 {
+            times[times.len() - 1] - times[times.len() - 2]
+        } else {
+            1.0
+        };
+        let length_s = times[times.len() - 1] + last_interval;
+        let mut rates = values;
+        if opts.values == TraceValues::Count {
+            for i in 0..rates.len() {
+                let end = times.get(i + 1).copied().unwrap_or(length_s);
+                rates[i] /= end - times[i];
+            }
+        }
+        let scale = match opts.peak_rps {
+            Some(peak) => {
+                let max = rates.iter().copied().fold(0.0, f64::max);
+                if max <= 0.0 {
+                    return Err(InputError::file(
+                        file,
+                        "peakRps cannot rescale a trace whose rates are all 0",
+                    ));
+                }
+                peak / max
+            }
+            None => opts.scale,
+        };
+        for r in &mut rates {
+            *r *= scale;
+        }
+        if opts.skip_s >= length_s {
+            return Err(InputError::file(
+                file,
+                format!(
+                    "skip ({} s) is not shorter than the trace ({length_s} s)",
+                    opts.skip_s
+                ),
+            ));
+        }
+        Ok(TraceSeries {
+            times_s: times,
+            rates,
+            length_s,
+            speedup: opts.speedup,
+            skip_s: opts.skip_s,
+            repeat: opts.repeat,
+        })
+    }
+
+    /// Rate at simulated second `t_s` (0 after the end unless repeating).
+    pub fn rate_at(&self, t_s: f64) -> f64 {
+        let mut tt = self.skip_s + t_s * self.speedup;
+        if tt >= self.length_s {
+            if !self.repeat {
+                return 0.0;
+            }
+            tt %= self.length_s;
+        }
+        let idx = self.times_s.partition_point(|&x| x <= tt);
+        if idx == 0 { 0.0 } else { self.rates[idx - 1] }
+    }
+
+    /// Trace length in simulated seconds after speed-up and skip.
+    pub fn playable_s(&self) -> f64 {
+        (self.length_s - self.skip_s) / self.speedup
+    }
+}
+
+/// Seconds as a number, or a `YYYY-MM-DD[ T]HH:MM[:SS]` timestamp as seconds since 1970.
+fn parse_time(text: &str) -> Option<f64> {
+    if let Ok(v) = text.parse::<f64>() {
+        return v.is_finite().then_some(v);
+    }
+    let (date, time) = text.split_once([' ', 'T'])?;
+    let mut d = date.split('-');
+    let (y, m, day): (i64, u32, u32) = (
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+    );
+    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let time = time.trim_end_matches('Z');
+    let mut t = time.split(':');
+    let hh: u32 = t.next()?.parse().ok()?;
+    let mm: u32 = t.next()?.parse().ok()?;
+    let ss: f64 = match t.next() {
+        Some(s) => s.parse().ok()?,
+        None => 0.0,
+    };
+    if t.next().is_some() || hh > 23 || mm > 59 || !(0.0..61.0).contains(&ss) {
+        return None;
+    }
+    let days = days_from_civil(y, m, day);
+    Some(days as f64 * 86_400.0 + f64::from(hh * 3600 + mm * 60) + ss)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> TraceOptions {
+        TraceOptions {
+            time_column: None,
+            value_column: None,
+            values: TraceValues::Rate,
+            speedup: 1.0,
+            scale: 1.0,
+            peak_rps: None,
+            skip_s: 0.0,
+            repeat: true,
+        }
+    }
+
+    #[test]
+    fn step_function_with_loop() {
+        let s =
+            TraceSeries::parse("t.csv", "t,rps\n0,10\n60,20\n120,30\n", &opts()).expect("valid");
+        assert_eq!(s.rate_at(0.0), 10.0);
+        assert_eq!(s.rate_at(59.9), 10.0);
+        assert_eq!(s.rate_at(60.0), 20.0);
+        assert_eq!(s.rate_at(179.0), 30.0);
+        assert_eq!(s.rate_at(180.0), 10.0); // looped
+        let no_loop = TraceOptions {
+            repeat: false,
+            ..opts()
+        };
+        let s = TraceSeries::parse("t.csv", "t,rps\n0,10\n60,20\n", &no_loop).expect("valid");
+        assert_eq!(s.rate_at(130.0), 0.0);
+    }
+
+    #[test]
+    fn counts_per_hour_become_rates_and_timestamps_are_relative() {
+        let o = TraceOptions {
+            values: TraceValues::Count,
+            value_column: Some("orders".into()),
+            ..opts()
+        };
+        let text = "hour_start_local,orders,order_lines\n2010-12-31 23:00,3600,1\n2011-01-01 00:00,7200,1\n";
+        let s = TraceSeries::parse("r.csv", text, &o).expect("valid");
+        assert_eq!(s.rate_at(0.0), 1.0);
+        assert_eq!(s.rate_at(3600.0), 2.0);
+        assert_eq!(s.playable_s(), 7200.0);
+    }
+
+    #[test]
+    fn speedup_peak_and_skip() {
+        let o = TraceOptions {
+            speedup: 60.0,
+            peak_rps: Some(100.0),
+            skip_s: 60.0,
+            ..opts()
+        };
+        let s = TraceSeries::parse("t.csv", "t,rps\n0,5\n60,10\n120,20\n", &o).expect("valid");
+        assert_eq!(s.rate_at(0.0), 50.0); // skip 60 trace-s → row 2, scaled ×5
+        assert_eq!(s.rate_at(1.0), 100.0); // +60 trace-s
+    }
+
+    #[test]
+    fn bad_rows_name_their_line_and_column() {
+        let err =
+            TraceSeries::parse("t.csv", "t,rps\n0,10\n# note\n60,abc\n", &opts()).expect_err("bad");
+        assert_eq!(err.line, Some(4));
+        assert_eq!(err.field.as_deref(), Some("rps"));
+        let err = TraceSeries::parse("t.csv", "t,rps\n60,1\n30,1\n", &opts()).expect_err("order");
+        assert_eq!(err.line, Some(3));
+        let err = TraceSeries::parse("t.csv", "t,rps\n0,-1\n", &opts()).expect_err("negative");
+        assert!(err.message.contains("0 or more"));
+        let missing = TraceOptions {
+            value_column: Some("qps".into()),
+            ..opts()
+        };
+        let err = TraceSeries::parse("t.csv", "t,rps\n0,1\n", &missing).expect_err("no column");
+        assert!(err.message.contains("no column `qps`"), "{err}");
+    }
+
+    #[test]
+    fn civil_dates_match_known_epochs() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(parse_time("2011-12-09 12:50"), Some(1_323_435_000.0));
+        assert_eq!(parse_time("2011-12-09T12:50:00Z"), Some(1_323_435_000.0));
+        assert_eq!(parse_time("2011-13-09 12:50"), None);
+    }
+}
