@@ -1,1 +1,12 @@
-mod placeholder {}
+//! kubesim's integration tests: one test binary (each extra binary re-links the crate,
+//! which costs minutes on CI's two cores) driving the real `kubesim` executable.
+
+mod util;
+
+mod bad_input;
+mod behaviour;
+mod cli;
+mod determinism;
+mod golden;
+mod scenarios;
+mod tidy;

@@ -80,6 +80,8 @@ pub struct Pod {
     pub ready_at: Option<SimTime>,
     /// Since when it has been failing to schedule (None if never failed or now bound).
     pub unschedulable_since: Option<SimTime>,
+    /// The scheduler's last attempt, which starts its wait in the unschedulable queue.
+    pub last_attempt: SimTime,
 }
 
 /// A workload's live counters.
@@ -178,6 +180,7 @@ impl World {
             created_at: now,
             ready_at: None,
             unschedulable_since: None,
+            last_attempt: now,
         });
         w.created += 1;
         w.active.push(id);

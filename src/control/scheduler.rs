@@ -192,9 +192,7 @@ impl Scheduler {
         let mut i = 0;
         while i < self.unschedulable.len() {
             let pod = self.unschedulable[i];
-            let since = world.pods[pod.0 as usize]
-                .unschedulable_since
-                .unwrap_or(now);
+            let since = world.pods[pod.0 as usize].last_attempt;
             if now.saturating_sub(since) >= MAX_IN_UNSCHEDULABLE {
                 self.unschedulable.swap_remove(i);
                 self.active.push_back(pod);
@@ -229,6 +227,7 @@ impl Scheduler {
                 }
                 None => {
                     let p = &mut world.pods[pod.0 as usize];
+                    p.last_attempt = now;
                     if p.unschedulable_since.is_none() {
                         p.unschedulable_since = Some(now);
                         recorder.unschedulable_changed(now, 1);

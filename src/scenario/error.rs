@@ -19,6 +19,8 @@ pub struct InputError {
     pub field: Option<String>,
     /// What is wrong and what was expected.
     pub message: String,
+    /// The offending source line, shown under the message with a caret.
+    pub source_line: Option<String>,
 }
 
 impl InputError {
@@ -30,6 +32,7 @@ impl InputError {
             column: None,
             field: None,
             message: message.into(),
+            source_line: None,
         }
     }
 
@@ -47,6 +50,7 @@ impl InputError {
             column: known.map(|l| l.column() as u32),
             field: (!field.is_empty()).then(|| field.to_string()),
             message: message.into(),
+            source_line: None,
         }
     }
 
@@ -58,6 +62,7 @@ impl InputError {
             column: None,
             field: (!field.is_empty()).then(|| field.to_string()),
             message: message.into(),
+            source_line: None,
         }
     }
 }
@@ -75,11 +80,33 @@ impl fmt::Display for InputError {
         if let Some(field) = &self.field {
             write!(f, "{field}: ")?;
         }
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if let (Some(src), Some(line)) = (&self.source_line, self.line) {
+            let gutter = line.to_string().len();
+            write!(f, "\n {line} | {src}")?;
+            if let Some(col) = self.column {
+                let pad = " ".repeat(col.saturating_sub(1) as usize);
+                write!(f, "\n {:gutter$} | {pad}^", "")?;
+            }
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for InputError {}
+
+impl InputError {
+    /// Attaches the source line this error points at, taken from `text`.
+    pub fn with_source_from(mut self, text: &str) -> Self {
+        if let Some(line) = self.line {
+            self.source_line = text
+                .lines()
+                .nth(line.saturating_sub(1) as usize)
+                .map(|l| l.trim_end().to_string());
+        }
+        self
+    }
+}
 
 /// Several input errors found in one pass, so users fix them all at once.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -38,7 +38,7 @@ pub struct ScenarioFile {
     /// The nodes.
     pub cluster: ClusterFile,
     /// What runs on the nodes.
-    pub workloads: Vec<WorkloadFile>,
+    pub workloads: Spanned<Vec<WorkloadFile>>,
     /// Service-level objective the run is judged against.
     pub slo: Option<SloFile>,
     /// kube-scheduler profile selection.
@@ -52,7 +52,7 @@ pub struct ScenarioFile {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClusterFile {
     /// Groups of identical nodes.
-    pub pools: Vec<PoolFile>,
+    pub pools: Spanned<Vec<PoolFile>>,
 }
 
 /// One node pool (an EKS managed node group, a GKE node pool, an AKS agent pool).

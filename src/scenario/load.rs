@@ -97,13 +97,28 @@ pub fn load_str(
         )
         .into());
     }
-    let raw: ScenarioFile = deserialize_located(file, text)?;
+    let with_source = |errors: InputErrors| {
+        InputErrors(
+            errors
+                .0
+                .into_iter()
+                .map(|e| {
+                    if e.file == file {
+                        e.with_source_from(text)
+                    } else {
+                        e
+                    }
+                })
+                .collect(),
+        )
+    };
+    let raw: ScenarioFile = deserialize_located(file, text).map_err(|e| with_source(e.into()))?;
     let raw = if sets.is_empty() {
         raw
     } else {
         apply_sets(file, text, sets)?
     };
-    validate(raw, file, base_dir, &Catalog::builtin())
+    validate(raw, file, base_dir, &Catalog::builtin()).map_err(with_source)
 }
 
 /// Parser options: `yes`/`on` are strings, not booleans (YAML 1.2 behaviour).
@@ -122,14 +137,33 @@ pub fn deserialize_located<T: DeserializeOwned>(file: &str, text: &str) -> Resul
         })
     });
     result.map_err(|e| {
-        let field = if path == "." { String::new() } else { path };
         InputError::at(
             file,
             e.location(),
-            &field,
+            &clean_path(&path),
             improve_message(&plain_message(&e)),
         )
     })
+}
+
+/// A serde_path_to_error path without the `.value` segments that `Spanned` wrappers add
+/// (`cluster.pools.value[0].count.value` → `cluster.pools[0].count`). A real field named
+/// `value` (a taint's) follows a list index and is kept.
+fn clean_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(i) = rest.find(".value") {
+        let after = &rest[i + 6..];
+        let ends_segment = after.is_empty() || after.starts_with(['.', '[']);
+        let spanned = ends_segment && !rest[..i].ends_with(']') && !(out.is_empty() && i == 0);
+        out.push_str(&rest[..i]);
+        if !spanned {
+            out.push_str(".value");
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    if out == "." { String::new() } else { out }
 }
 
 /// The parser's message without its snippet and location suffix (we print those ourselves).
@@ -150,7 +184,7 @@ fn apply_sets(file: &str, text: &str, sets: &[SetOverride]) -> Result<ScenarioFi
     }
     let label = format!("{file} (after --set)");
     serde_path_to_error::deserialize::<_, ScenarioFile>(tree).map_err(|e| {
-        let field = e.path().to_string();
+        let field = clean_path(&e.path().to_string());
         InputErrors(vec![InputError::at(
             &label,
             None,
@@ -224,6 +258,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn spanned_value_segments_are_dropped_but_real_value_fields_stay() {
+        assert_eq!(
+            clean_path("cluster.pools.value[0].count.value"),
+            "cluster.pools[0].count"
+        );
+        assert_eq!(
+            clean_path("cluster.pools.value[0].taints[1].value"),
+            "cluster.pools[0].taints[1].value"
+        );
+        assert_eq!(
+            clean_path("workloads.value[0].values"),
+            "workloads[0].values"
+        );
+        assert_eq!(clean_path("."), "");
+    }
+
+    #[test]
     fn set_values_are_read_as_yaml_scalars() {
         let s = SetOverride::parse("workloads.web.replicas=6").expect("valid");
         assert_eq!(s.path, ["workloads", "web", "replicas"]);
@@ -252,5 +303,38 @@ mod tests {
         )
         .expect_err("no item");
         assert!(e.message.contains("no item named `c`"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod located_tests {
+    use super::*;
+
+    const MINIMAL: &str = "name: t\nduration: 1h\ncluster:\n  pools: []\nworkloads: []\n";
+
+    #[test]
+    fn list_locations_survive_both_parse_routes() {
+        let errs = load_str("t.yaml", MINIMAL, Path::new("."), &[]).expect_err("empty pools");
+        let pools = errs
+            .0
+            .iter()
+            .find(|e| e.field.as_deref() == Some("cluster.pools"))
+            .expect("pools error");
+        assert_eq!((pools.line, pools.column), (Some(4), Some(10)));
+        let set = SetOverride::parse("name=u").expect("valid");
+        let errs = load_str("t.yaml", MINIMAL, Path::new("."), &[set]).expect_err("still empty");
+        assert!(
+            errs.0
+                .iter()
+                .any(|e| e.field.as_deref() == Some("cluster.pools") && e.line.is_none())
+        );
+    }
+
+    #[test]
+    fn type_errors_carry_line_column_and_path() {
+        let text = "name: t\nduration: 1h\ncluster:\n  pools:\n    - name: a\n      count: lots\n";
+        let e = deserialize_located::<ScenarioFile>("t.yaml", text).expect_err("bad type");
+        assert_eq!(e.line, Some(6));
+        assert_eq!(e.field.as_deref(), Some("cluster.pools[0].count"));
     }
 }

@@ -24,11 +24,15 @@ pub fn improve_message(message: &str) -> String {
         let Some((word, tail)) = rest.split_once('`') else {
             continue;
         };
-        let expected: Vec<&str> = tail
-            .split('`')
-            .enumerate()
-            .filter(|(i, _)| i % 2 == 1)
-            .map(|(_, s)| s)
+        // serde writes "expected one of `a`, `b`" or "expected `a` or `b`"; serde-saphyr
+        // writes "expected one of a, b". Accept all of them.
+        let list = tail.split_once("expected").map_or("", |(_, l)| l);
+        let list = list.trim().trim_start_matches("one of").replace('`', "");
+        let expected: Vec<&str> = list
+            .split([','])
+            .flat_map(|part| part.split(" or "))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
             .collect();
         let mut out = format!("unknown {noun} `{word}`");
         if let Some(best) = closest(word, expected.iter().copied()) {
@@ -41,7 +45,14 @@ pub fn improve_message(message: &str) -> String {
         }
         return out;
     }
-    message.to_string()
+    match message {
+        "invalid i64" | "invalid u64" | "invalid i32" | "invalid u32" => {
+            "expected a whole number".to_string()
+        }
+        "invalid f64" | "invalid f32" => "expected a number".to_string(),
+        "invalid bool" => "expected true or false".to_string(),
+        _ => message.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -54,6 +65,15 @@ mod tests {
         assert_eq!(
             improve_message(msg),
             "unknown key `replcas`; did you mean `replicas`? (expected one of: name, replicas, template)"
+        );
+    }
+
+    #[test]
+    fn understands_serde_saphyr_wording_too() {
+        let msg = "unknown field `replcas`, expected one of name, replicas, selector";
+        assert_eq!(
+            improve_message(msg),
+            "unknown key `replcas`; did you mean `replicas`? (expected one of: name, replicas, selector)"
         );
     }
 

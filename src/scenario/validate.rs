@@ -106,7 +106,10 @@ pub fn validate(
     let limits = validate_limits(&mut cx, raw.limits.as_ref());
     let pools = validate_pools(&mut cx, &raw.cluster, catalog);
     let workloads = validate_workloads(&mut cx, &raw.workloads, duration, &limits);
-    check_fit(&mut cx, &raw.workloads, &workloads, &pools);
+    if cx.errors.is_empty() {
+        // Only meaningful when pools and pods parsed cleanly; otherwise it repeats them.
+        check_fit(&mut cx, &raw.workloads.value, &workloads, &pools);
+    }
     let slo = raw.slo.as_ref().and_then(|s| validate_slo(&mut cx, s));
     let scheduler = match raw.scheduler.as_ref().and_then(|s| s.profile.as_ref()) {
         None => SchedulerProfile::Default,
@@ -221,9 +224,9 @@ fn validate_limits(cx: &mut Ctx, raw: Option<&LimitsFile>) -> Limits {
 }
 
 fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec<PoolSpec> {
-    if cluster.pools.is_empty() {
+    if cluster.pools.value.is_empty() {
         cx.err(
-            None,
+            loc(&cluster.pools),
             "cluster.pools",
             "no node pools (expected at least one pool with nodes)",
         );
@@ -231,11 +234,16 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
     }
     check_unique(
         cx,
-        &cluster.pools.iter().map(|p| &p.name).collect::<Vec<_>>(),
+        &cluster
+            .pools
+            .value
+            .iter()
+            .map(|p| &p.name)
+            .collect::<Vec<_>>(),
         "cluster.pools",
     );
     let mut pools = Vec::new();
-    for (i, p) in cluster.pools.iter().enumerate() {
+    for (i, p) in cluster.pools.value.iter().enumerate() {
         let f = format!("cluster.pools[{i}]");
         check_name(cx, &p.name, &format!("{f}.name"));
         let mut spec = PoolSpec {
@@ -365,7 +373,7 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
     }
     if !pools.is_empty() && pools.iter().all(|p| p.count == 0) {
         cx.err(
-            None,
+            loc(&cluster.pools),
             "cluster.pools",
             "every pool has count 0 (expected at least one node at the start)",
         );
@@ -410,12 +418,17 @@ fn quantity(cx: &mut Ctx, q: &Spanned<Quantity>, field: &str, milli: bool) -> Op
 
 fn validate_workloads(
     cx: &mut Ctx,
-    raw: &[WorkloadFile],
+    spanned: &Spanned<Vec<WorkloadFile>>,
     duration: SimTime,
     limits: &Limits,
 ) -> Vec<WorkloadSpec> {
+    let raw = &spanned.value;
     if raw.is_empty() {
-        cx.err(None, "workloads", "no workloads (expected at least one)");
+        cx.err(
+            loc(spanned),
+            "workloads",
+            "no workloads (expected at least one)",
+        );
     }
     check_unique(
         cx,
@@ -540,7 +553,7 @@ fn validate_workloads(
     }
     if total_replicas > u64::from(limits.max_pods) {
         cx.err(
-            None,
+            loc(spanned),
             "workloads",
             format!("{total_replicas} replicas in total exceed limits.maxPods = {} (raise the limit if this is intended)", limits.max_pods),
         );

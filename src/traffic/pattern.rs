@@ -137,11 +137,16 @@ impl TrafficModel {
         (base * factor).max(0.0)
     }
 
-    /// The mean rate over `[t0, t1]` by Simpson's rule, so a tick sees the area under the
-    /// curve rather than one sampled point.
+    /// The mean rate over `[t0, t1]` by the composite midpoint rule, so a tick sees the
+    /// area under the curve rather than one sampled point. Midpoints never fall on the tick
+    /// edges, so a step exactly at a tick boundary (a spike with no ramp) stays in its tick.
     pub fn mean_rate(&self, t0_s: f64, t1_s: f64) -> f64 {
-        let mid = 0.5 * (t0_s + t1_s);
-        (self.rate_at(t0_s) + 4.0 * self.rate_at(mid) + self.rate_at(t1_s)) / 6.0
+        const POINTS: u32 = 8;
+        let step = (t1_s - t0_s) / f64::from(POINTS);
+        (0..POINTS)
+            .map(|i| self.rate_at(t0_s + (f64::from(i) + 0.5) * step))
+            .sum::<f64>()
+            / f64::from(POINTS)
     }
 
     /// True when no component was given: the workload receives no requests.
