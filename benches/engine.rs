@@ -1,2 +1,63 @@
-//! Benchmarks: the event queue alone, and one full quickstart run.
-fn main() {}
+//! Criterion benchmarks: the event queue alone, one full quickstart run, and the scale
+//! scenario's scheduling pass. Figures and how to reproduce them are in BENCHMARKS.md.
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use kubesim::engine::{EventQueue, RngStreams, SimTime};
+use kubesim::scenario::{load_path, load_quickstart};
+use rand::RngExt;
+use std::hint::black_box;
+use std::path::Path;
+
+/// Push then pop 100,000 events with random times: the queue's cost per event.
+fn event_queue(c: &mut Criterion) {
+    const N: u64 = 100_000;
+    let mut rng = RngStreams::new(1).stream("bench");
+    let times: Vec<u64> = (0..N).map(|_| rng.random_range(0..3_600_000u64)).collect();
+    let mut group = c.benchmark_group("event_queue");
+    group.throughput(Throughput::Elements(N));
+    group.bench_function("push_pop_100k", |b| {
+        b.iter_batched(
+            || EventQueue::with_capacity(N as usize),
+            |mut q| {
+                for (i, &t) in times.iter().enumerate() {
+                    q.push(SimTime(t), i as u32);
+                }
+                let mut sum = 0u64;
+                while let Some((t, e)) = q.pop() {
+                    sum = sum.wrapping_add(t.0 ^ u64::from(e));
+                }
+                black_box(sum)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+/// The embedded quickstart, parse excluded: 2 simulated hours, 3 workloads.
+fn quickstart_run(c: &mut Criterion) {
+    let scenario = match load_quickstart(&[]) {
+        Ok(s) => s,
+        Err(e) => panic!("quickstart must load: {e}"),
+    };
+    c.bench_function("quickstart_run", |b| {
+        b.iter(|| black_box(kubesim::run(&scenario, kubesim::RunOptions::default()).map(|o| o.events_processed)))
+    });
+}
+
+/// benches/scale.yaml: 1,000 nodes and 20,000 pods scheduled, then one simulated hour.
+fn scale_run(c: &mut Criterion) {
+    let scenario = match load_path(Path::new("benches/scale.yaml"), &[]) {
+        Ok(s) => s,
+        Err(e) => panic!("benches/scale.yaml must load: {e}"),
+    };
+    let mut group = c.benchmark_group("scale");
+    group.sample_size(10);
+    group.bench_function("1k_nodes_20k_pods_1h", |b| {
+        b.iter(|| black_box(kubesim::run(&scenario, kubesim::RunOptions::default()).map(|o| o.events_processed)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, event_queue, quickstart_run, scale_run);
+criterion_main!(benches);

@@ -169,6 +169,10 @@ fn print_summary(
         sum.cost_total_usd, sum.node_hours, sum.nodes_min, sum.nodes_max
     );
     for w in workloads {
+        if w.offered == 0 {
+            println!("  {:<10} no traffic", w.name);
+            continue;
+        }
         println!(
             "  {:<10} {} of {} requests served, p99 {}",
             w.name,
