@@ -41,7 +41,11 @@ fn quickstart_run(c: &mut Criterion) {
         Err(e) => panic!("quickstart must load: {e}"),
     };
     c.bench_function("quickstart_run", |b| {
-        b.iter(|| black_box(kubesim::run(&scenario, kubesim::RunOptions::default()).map(|o| o.events_processed)))
+        b.iter(|| {
+            black_box(
+                kubesim::run(&scenario, kubesim::RunOptions::default()).map(|o| o.events_processed),
+            )
+        })
     });
 }
 
@@ -54,7 +58,11 @@ fn scale_run(c: &mut Criterion) {
     let mut group = c.benchmark_group("scale");
     group.sample_size(10);
     group.bench_function("1k_nodes_20k_pods_1h", |b| {
-        b.iter(|| black_box(kubesim::run(&scenario, kubesim::RunOptions::default()).map(|o| o.events_processed)))
+        b.iter(|| {
+            black_box(
+                kubesim::run(&scenario, kubesim::RunOptions::default()).map(|o| o.events_processed),
+            )
+        })
     });
     group.finish();
 }
