@@ -1,6 +1,8 @@
 //! The command line as CONTRACT.md promises it: commands, flags, output files and columns.
 
-use crate::util::{col, kubesim, kubesim_in, read_csv, repo, run_scenario, scratch, summary};
+use crate::util::{
+    col, kubesim, kubesim_in, read_csv, run_scenario, scratch, shipped_scenarios, summary,
+};
 
 const SUMMARY_KEYS: [&str; 20] = [
     "scenario",
@@ -168,13 +170,7 @@ fn quiet_prints_nothing_and_the_default_prints_a_verdict() {
 
 #[test]
 fn validate_accepts_every_shipped_scenario_and_rejects_a_bad_one_in_a_batch() {
-    let mut files: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
-        .expect("scenarios/")
-        .filter_map(|e| e.ok())
-        .map(|e| format!("scenarios/{}", e.file_name().to_string_lossy()))
-        .filter(|p| p.ends_with(".yaml"))
-        .collect();
-    files.sort();
+    let files = shipped_scenarios();
     let args: Vec<&str> = std::iter::once("validate")
         .chain(files.iter().map(String::as_str))
         .collect();

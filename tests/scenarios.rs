@@ -1,16 +1,10 @@
 //! Every scenario shipped in scenarios/ runs cleanly with invariant checks on.
 
-use crate::util::{read_csv, repo, run_scenario, summary};
+use crate::util::{read_csv, run_scenario, shipped_scenarios, summary};
 
 #[test]
 fn every_shipped_scenario_runs_with_checks_on() {
-    let mut files: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
-        .expect("scenarios/")
-        .filter_map(|e| e.ok())
-        .map(|e| format!("scenarios/{}", e.file_name().to_string_lossy()))
-        .filter(|p| p.ends_with(".yaml"))
-        .collect();
-    files.sort();
+    let files = shipped_scenarios();
     assert!(files.len() >= 2);
     for file in files {
         let dir = run_scenario(&file, &[]);

@@ -106,6 +106,18 @@ pub fn col<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
     &row[i]
 }
 
+/// The scenarios shipped in scenarios/, as paths relative to the repository, sorted.
+pub fn shipped_scenarios() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
+        .expect("scenarios/")
+        .filter_map(|e| e.ok())
+        .map(|e| format!("scenarios/{}", e.file_name().to_string_lossy()))
+        .filter(|p| p.ends_with(".yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// summary.json of a run folder.
 pub fn summary(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");

@@ -111,26 +111,17 @@ pub fn validate(
         check_fit(&mut cx, &raw.workloads.value, &workloads, &pools);
     }
     let slo = raw.slo.as_ref().and_then(|s| validate_slo(&mut cx, s));
-    let scheduler = match raw.scheduler.as_ref().and_then(|s| s.profile.as_ref()) {
-        None => SchedulerProfile::Default,
-        Some(p) => {
-            match p.value.as_str() {
-                "default" => SchedulerProfile::Default,
-                "bin-packing" => SchedulerProfile::BinPacking,
-                other => {
-                    let hint = closest(other, ["default", "bin-packing"])
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
-                    cx.err(
-                    loc(p),
-                    "scheduler.profile",
-                    format!("unknown profile `{other}`{hint} (expected one of: default, bin-packing)"),
-                );
-                    SchedulerProfile::Default
-                }
-            }
-        }
-    };
+    let scheduler = keyword_or(
+        &mut cx,
+        raw.scheduler.as_ref().and_then(|s| s.profile.as_ref()),
+        "scheduler.profile",
+        "profile",
+        &[
+            ("default", SchedulerProfile::Default),
+            ("bin-packing", SchedulerProfile::BinPacking),
+        ],
+        SchedulerProfile::Default,
+    );
 
     if !cx.errors.is_empty() {
         return Err(InputErrors(cx.errors));
@@ -381,23 +372,54 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
     pools
 }
 
-fn taint_effect(cx: &mut Ctx, e: &Spanned<String>, field: &str) -> Option<TaintEffect> {
-    match e.value.as_str() {
-        "NoSchedule" => Some(TaintEffect::NoSchedule),
-        "PreferNoSchedule" => Some(TaintEffect::PreferNoSchedule),
-        "NoExecute" => Some(TaintEffect::NoExecute),
-        other => {
-            let hint = closest(other, ["NoSchedule", "PreferNoSchedule", "NoExecute"])
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            cx.err(
-                loc(e),
-                field,
-                format!("unknown effect `{other}`{hint} (expected NoSchedule, PreferNoSchedule or NoExecute)"),
-            );
-            None
-        }
+/// Maps a keyword to its value; an unknown one is reported as
+/// "unknown {what} `x`; did you mean `y`? (expected one of: a, b)".
+fn keyword<T: Copy>(
+    cx: &mut Ctx,
+    s: &Spanned<String>,
+    field: &str,
+    what: &str,
+    allowed: &[(&str, T)],
+) -> Option<T> {
+    if let Some((_, v)) = allowed.iter().find(|(name, _)| *name == s.value) {
+        return Some(*v);
     }
+    let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
+    let hint = closest(&s.value, names.iter().copied())
+        .map(|n| format!("; did you mean `{n}`?"))
+        .unwrap_or_default();
+    cx.err(
+        loc(s),
+        field,
+        format!(
+            "unknown {what} `{}`{hint} (expected one of: {})",
+            s.value,
+            names.join(", ")
+        ),
+    );
+    None
+}
+
+/// A keyword that may be absent, with a default.
+fn keyword_or<T: Copy>(
+    cx: &mut Ctx,
+    s: Option<&Spanned<String>>,
+    field: &str,
+    what: &str,
+    allowed: &[(&str, T)],
+    default: T,
+) -> T {
+    s.and_then(|s| keyword(cx, s, field, what, allowed))
+        .unwrap_or(default)
+}
+
+fn taint_effect(cx: &mut Ctx, e: &Spanned<String>, field: &str) -> Option<TaintEffect> {
+    let effects = [
+        ("NoSchedule", TaintEffect::NoSchedule),
+        ("PreferNoSchedule", TaintEffect::PreferNoSchedule),
+        ("NoExecute", TaintEffect::NoExecute),
+    ];
+    keyword(cx, e, field, "effect", &effects)
 }
 
 /// Converts a quantity to milli-units (`milli`) or base units, reporting errors at its spot.
@@ -478,20 +500,14 @@ fn validate_workloads(
         let mut tolerations = Vec::new();
         for (j, t) in w.template.spec.tolerations.iter().enumerate() {
             let tf = format!("{f}.template.spec.tolerations[{j}]");
-            let exists = match t.operator.as_ref().map(|o| o.value.as_str()) {
-                None | Some("Equal") => false,
-                Some("Exists") => true,
-                Some(other) => {
-                    if let Some(o) = &t.operator {
-                        cx.err(
-                            loc(o),
-                            format!("{tf}.operator"),
-                            format!("unknown operator `{other}` (expected Equal or Exists)"),
-                        );
-                    }
-                    false
-                }
-            };
+            let exists = keyword_or(
+                cx,
+                t.operator.as_ref(),
+                &format!("{tf}.operator"),
+                "operator",
+                &[("Equal", false), ("Exists", true)],
+                false,
+            );
             let effect = t.effect.as_ref().and_then(|e| {
                 if e.value.is_empty() {
                     None
@@ -519,20 +535,14 @@ fn validate_workloads(
                 "a workload with traffic needs a service model (cpuPerRequest, concurrency, timeout)",
             );
         }
-        let arrivals = match w.arrivals.as_ref().map(|a| a.value.as_str()) {
-            None | Some("poisson") => Arrivals::Poisson,
-            Some("fluid") => Arrivals::Fluid,
-            Some(other) => {
-                if let Some(a) = &w.arrivals {
-                    cx.err(
-                        loc(a),
-                        format!("{f}.arrivals"),
-                        format!("unknown arrivals `{other}` (expected poisson or fluid)"),
-                    );
-                }
-                Arrivals::Poisson
-            }
-        };
+        let arrivals = keyword_or(
+            cx,
+            w.arrivals.as_ref(),
+            &format!("{f}.arrivals"),
+            "arrivals",
+            &[("poisson", Arrivals::Poisson), ("fluid", Arrivals::Fluid)],
+            Arrivals::Poisson,
+        );
         out.push(WorkloadSpec {
             name: w.name.value.clone(),
             replicas,
@@ -848,19 +858,15 @@ fn load_trace(
     skip: Option<super::duration::Duration>,
     repeat: Option<bool>,
 ) -> Option<TraceSeries> {
-    let values = match values.as_ref().map(|v| v.value.as_str()) {
-        None | Some("rate") => TraceValues::Rate,
-        Some("count") => TraceValues::Count,
-        Some(other) => {
-            if let Some(v) = values {
-                cx.err(
-                    loc(v),
-                    format!("{tf}.trace.values"),
-                    format!("unknown `{other}` (expected rate or count)"),
-                );
-            }
-            return None;
-        }
+    let values = match values {
+        None => TraceValues::Rate,
+        Some(v) => keyword(
+            cx,
+            v,
+            &format!("{tf}.trace.values"),
+            "values",
+            &[("rate", TraceValues::Rate), ("count", TraceValues::Count)],
+        )?,
     };
     let positive =
         |cx: &mut Ctx, v: &Option<Spanned<f64>>, name: &str, allow_zero: bool| -> Option<f64> {
