@@ -6,7 +6,9 @@
 //! (the fluid model); the control plane reacts to discrete events in between.
 
 use crate::cluster::{PodId, PodState, WorkloadId, World};
-use crate::control::{replicaset, scheduler::Scheduler, scheduler::UNSCHEDULABLE_FLUSH_PERIOD};
+use crate::control::replicaset;
+use crate::control::scheduler::Scheduler;
+use crate::control::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
 use crate::engine::{Engine, RngStreams, SimRng, SimTime};
 use crate::metrics::{NodeRow, Recorder, TimeseriesRow};
 use crate::scenario::{Arrivals, Scenario};
@@ -29,6 +31,8 @@ pub enum Event {
     PodReady(PodId),
     /// Periodic retry of long-unschedulable pods.
     FlushUnschedulable,
+    /// The earliest scheduling back-off ended.
+    BackoffFlush,
 }
 
 /// Why a run stopped early.
@@ -79,6 +83,7 @@ struct Simulation {
     backlog: Vec<f64>,
     cycle_scheduled: bool,
     flush_scheduled: bool,
+    backoff_timer: Option<SimTime>,
     last_tick: SimTime,
     bound: Vec<PodId>,
 }
@@ -86,11 +91,16 @@ struct Simulation {
 /// Runs a scenario to its end.
 pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimError> {
     let streams = RngStreams::new(scenario.seed);
-    let world = World::new(scenario);
+    let mut world = World::new(scenario);
+    let scheduler = Scheduler::new(
+        scenario.scheduler.clone(),
+        streams.stream("scheduler"),
+        &mut world,
+    );
     let initial: Vec<u32> = scenario.pools.iter().map(|p| p.count).collect();
     let mut sim = Simulation {
         engine: Engine::new(),
-        scheduler: Scheduler::new(scenario.scheduler, streams.stream("scheduler")),
+        scheduler,
         recorder: Recorder::new(scenario.workloads.len(), &initial),
         traffic_rngs: (0..scenario.workloads.len())
             .map(|w| streams.stream_indexed("traffic", w as u64))
@@ -98,6 +108,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         backlog: vec![0.0; scenario.workloads.len()],
         cycle_scheduled: false,
         flush_scheduled: false,
+        backoff_timer: None,
         last_tick: SimTime::ZERO,
         bound: Vec::new(),
         world,
@@ -178,11 +189,15 @@ impl Simulation {
             }
             Event::FlushUnschedulable => {
                 self.flush_scheduled = false;
-                self.scheduler.flush_unschedulable(&self.world, now);
-                if self.scheduler.has_active() {
-                    self.request_cycle();
+                self.scheduler.flush(&mut self.world, now);
+                self.arm_scheduler();
+            }
+            Event::BackoffFlush => {
+                if self.backoff_timer.is_some_and(|t| t <= now) {
+                    self.backoff_timer = None;
                 }
-                self.ensure_flush();
+                self.scheduler.flush(&mut self.world, now);
+                self.arm_scheduler();
             }
         }
     }
@@ -194,11 +209,22 @@ impl Simulation {
         }
     }
 
-    fn ensure_flush(&mut self) {
-        if !self.flush_scheduled && self.scheduler.unschedulable_len() > 0 {
+    /// Schedules whatever the scheduler's queues need next: a cycle for active pods, the
+    /// periodic unschedulable flush, and a wake-up when the earliest back-off ends.
+    fn arm_scheduler(&mut self) {
+        if self.scheduler.has_active() {
+            self.request_cycle();
+        }
+        if !self.flush_scheduled && self.scheduler.has_unschedulable() {
             self.flush_scheduled = true;
             self.engine
                 .schedule_in(UNSCHEDULABLE_FLUSH_PERIOD, Event::FlushUnschedulable);
+        }
+        if let Some(t) = self.scheduler.next_backoff_end()
+            && self.backoff_timer.is_none_or(|armed| armed > t)
+        {
+            self.backoff_timer = Some(t);
+            self.engine.schedule_at(t, Event::BackoffFlush);
         }
     }
 
@@ -219,7 +245,7 @@ impl Simulation {
                 .schedule_in(startup.min(SimTime::from_secs(1)), Event::PodRunning(pod));
             self.engine.schedule_in(startup, Event::PodReady(pod));
         }
-        self.ensure_flush();
+        self.arm_scheduler();
     }
 
     fn metrics_tick(&mut self, now: SimTime) {

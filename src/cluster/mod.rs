@@ -6,6 +6,7 @@
 //! detected by looking at the object's state.
 
 pub mod catalog;
+pub mod labels;
 pub mod world;
 
 pub use world::{Node, NodeId, Pod, PodId, PodState, PoolId, WorkloadId, WorkloadState, World};

@@ -1,8 +1,20 @@
 //! The World: every node, pod and workload of one run, with the running totals the
 //! scheduler and reports need (requested CPU and memory per node, ready pods per workload).
 
+use super::labels::{Interner, LabelSet};
 use crate::engine::SimTime;
-use crate::scenario::{PoolSpec, Scenario, WorkloadSpec};
+use crate::scenario::{HostPort, PoolSpec, Scenario, Taint, WorkloadSpec};
+
+/// Well-known node label: the node's name.
+pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
+/// Well-known node label: the zone.
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+/// Well-known node label: the instance type.
+pub const INSTANCE_TYPE_LABEL: &str = "node.kubernetes.io/instance-type";
+/// kubesim's pool label, so a pod can target a pool by name.
+pub const POOL_LABEL: &str = "kubesim.io/pool";
+/// The node field `matchFields` can select on, stored as a pseudo-label.
+pub const NAME_FIELD: &str = "metadata.name";
 
 /// Index of a node pool in `Scenario::pools`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,6 +56,12 @@ pub struct Node {
     pub pods: Vec<PodId>,
     /// Accepting pods (Ready and not cordoned).
     pub schedulable: bool,
+    /// Labels: the pool's plus the well-known ones (hostname, zone, instance type, pool).
+    pub labels: LabelSet,
+    /// Taints (the pool's, plus any the node lifecycle adds).
+    pub taints: Vec<Taint>,
+    /// Host ports claimed by bound pods.
+    pub used_ports: Vec<HostPort>,
     /// When it joined.
     pub created_at: SimTime,
 }
@@ -82,6 +100,10 @@ pub struct Pod {
     pub unschedulable_since: Option<SimTime>,
     /// The scheduler's last attempt, which starts its wait in the unschedulable queue.
     pub last_attempt: SimTime,
+    /// Scheduling attempts so far (sets the back-off).
+    pub attempts: u32,
+    /// When it last entered the active queue (orders equal priorities).
+    pub queued_at: SimTime,
 }
 
 /// A workload's live counters.
@@ -116,6 +138,8 @@ pub struct World {
     pub workloads: Vec<WorkloadState>,
     /// Nodes per pool, by pool index.
     pub pool_nodes: Vec<Vec<NodeId>>,
+    /// Label strings ↔ ids for every node label and pod selector value.
+    pub interner: Interner,
 }
 
 impl World {
@@ -135,6 +159,7 @@ impl World {
                 })
                 .collect(),
             pool_nodes: vec![Vec::new(); scenario.pools.len()],
+            interner: Interner::default(),
         };
         for (p, pool) in scenario.pools.iter().enumerate() {
             for _ in 0..pool.count {
@@ -149,10 +174,29 @@ impl World {
         let spec = &self.pools[pool.0 as usize];
         let ordinal = self.pool_nodes[pool.0 as usize].len() as u32;
         let id = NodeId(self.nodes.len() as u32);
+        let zone = (ordinal as usize % spec.zones.len().max(1)) as u16;
+        let name = format!("{}-{ordinal}", spec.name);
+        let i = &mut self.interner;
+        let mut pairs: Vec<_> = spec
+            .labels
+            .iter()
+            .map(|(k, v)| (i.intern(k), i.intern(v)))
+            .collect();
+        pairs.push((i.intern(HOSTNAME_LABEL), i.intern(&name)));
+        pairs.push((i.intern(NAME_FIELD), i.intern(&name)));
+        if let Some(z) = spec.zones.get(zone as usize) {
+            pairs.push((i.intern(ZONE_LABEL), i.intern(z)));
+        }
+        pairs.push((i.intern(INSTANCE_TYPE_LABEL), i.intern(&spec.instance_type)));
+        pairs.push((i.intern(POOL_LABEL), i.intern(&spec.name)));
+        let taints = spec.taints.clone();
         self.nodes.push(Node {
             pool,
             ordinal,
-            zone: (ordinal as usize % spec.zones.len().max(1)) as u16,
+            zone,
+            labels: LabelSet::new(pairs),
+            taints,
+            used_ports: Vec::new(),
             cpu_allocatable_milli: spec.cpu_milli,
             memory_allocatable_bytes: spec.memory_bytes,
             max_pods: spec.max_pods,
@@ -181,6 +225,8 @@ impl World {
             ready_at: None,
             unschedulable_since: None,
             last_attempt: now,
+            attempts: 0,
+            queued_at: now,
         });
         w.created += 1;
         w.active.push(id);
@@ -200,6 +246,7 @@ impl World {
         n.memory_requested_bytes += spec.memory_request_bytes;
         n.cpu_nonzero_milli += spec.cpu_nonzero_milli;
         n.memory_nonzero_bytes += spec.memory_nonzero_bytes;
+        n.used_ports.extend_from_slice(&spec.host_ports);
         n.pods.push(pod);
     }
 
@@ -236,6 +283,11 @@ impl World {
             n.memory_requested_bytes -= spec.memory_request_bytes;
             n.cpu_nonzero_milli -= spec.cpu_nonzero_milli;
             n.memory_nonzero_bytes -= spec.memory_nonzero_bytes;
+            for port in &spec.host_ports {
+                if let Some(i) = n.used_ports.iter().position(|p| p == port) {
+                    n.used_ports.swap_remove(i);
+                }
+            }
             n.pods.retain(|&q| q != pod);
         }
         self.workloads[workload.0 as usize]

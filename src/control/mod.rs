@@ -4,4 +4,5 @@
 //! from their own named stream; nothing here reads the wall clock.
 
 pub mod replicaset;
+
 pub mod scheduler;

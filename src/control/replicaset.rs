@@ -51,7 +51,7 @@ pub fn sync(
             let pod = world.create_pod(w, now);
             recorder.pod_created();
             recorder.event(now, EventKind::SuccessfulCreate { workload: w, pod });
-            scheduler.enqueue(pod);
+            scheduler.enqueue(world, pod, now);
         }
         out.created = n;
         out.more = diff > n;
@@ -71,7 +71,7 @@ pub fn sync(
         out.deleted = n;
         out.more = diff > n;
         if n > 0 {
-            scheduler.on_cluster_change();
+            scheduler.on_cluster_change(world, now);
         }
     }
     out

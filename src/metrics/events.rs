@@ -11,8 +11,12 @@ pub enum FitReason {
     Unschedulable,
     /// TaintToleration: "node(s) had untolerated taint {key: value}" for taint `.1` of pool `.0`.
     UntoleratedTaint(u32, u32),
+    /// NodeName: "node(s) didn't match the requested node name".
+    NodeName,
     /// NodeAffinity: "node(s) didn't match Pod's node affinity/selector".
     NodeSelectorMismatch,
+    /// NodePorts: "node(s) didn't have free ports for the requested pod ports".
+    NodePorts,
     /// NodeResourcesFit: "Too many pods".
     TooManyPods,
     /// NodeResourcesFit: "Insufficient cpu".
@@ -29,6 +33,10 @@ impl FitReason {
             FitReason::UntoleratedTaint(pool, taint) => {
                 let t = &world.pools[pool as usize].taints[taint as usize];
                 format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value)
+            }
+            FitReason::NodeName => "node(s) didn't match the requested node name".into(),
+            FitReason::NodePorts => {
+                "node(s) didn't have free ports for the requested pod ports".into()
             }
             FitReason::NodeSelectorMismatch => {
                 "node(s) didn't match Pod's node affinity/selector".into()

@@ -43,6 +43,9 @@ pub struct ScenarioFile {
     pub slo: Option<SloFile>,
     /// kube-scheduler profile selection.
     pub scheduler: Option<SchedulerFile>,
+    /// PriorityClasses (`scheduling.k8s.io/v1`) that workloads name in `priorityClassName`.
+    #[serde(default)]
+    pub priority_classes: Vec<PriorityClassFile>,
     /// Safety limits against runaway scenarios.
     pub limits: Option<LimitsFile>,
 }
@@ -186,6 +189,91 @@ pub struct PodSpecFile {
     /// Taints the pod tolerates.
     #[serde(default)]
     pub tolerations: Vec<TolerationFile>,
+    /// Node affinity (pod affinity and anti-affinity come with the scheduler's next step).
+    pub affinity: Option<AffinityFile>,
+    /// Name of a PriorityClass; sets the pod's priority.
+    pub priority_class_name: Option<Spanned<String>>,
+    /// Bind to this node, bypassing node choice (the NodeName filter still applies).
+    pub node_name: Option<Spanned<String>>,
+}
+
+/// `v1.Affinity`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AffinityFile {
+    /// `v1.NodeAffinity`.
+    pub node_affinity: Option<NodeAffinityFile>,
+}
+
+/// `v1.NodeAffinity`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeAffinityFile {
+    /// Hard requirement: terms ORed.
+    pub required_during_scheduling_ignored_during_execution: Option<NodeSelectorFile>,
+    /// Soft preferences, each with a weight 1..100.
+    #[serde(default)]
+    pub preferred_during_scheduling_ignored_during_execution: Vec<PreferredTermFile>,
+}
+
+/// `v1.NodeSelector`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeSelectorFile {
+    /// Terms, ORed.
+    pub node_selector_terms: Vec<NodeSelectorTermFile>,
+}
+
+/// `v1.NodeSelectorTerm`: requirements ANDed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeSelectorTermFile {
+    /// Requirements on node labels.
+    #[serde(default)]
+    pub match_expressions: Vec<RequirementFile>,
+    /// Requirements on node fields (`metadata.name`).
+    #[serde(default)]
+    pub match_fields: Vec<RequirementFile>,
+}
+
+/// `v1.NodeSelectorRequirement`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RequirementFile {
+    /// Label key (or `metadata.name` in matchFields).
+    pub key: String,
+    /// In, NotIn, Exists, DoesNotExist, Gt, Lt.
+    pub operator: Spanned<String>,
+    /// Values for In/NotIn (one integer for Gt/Lt).
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// `v1.PreferredSchedulingTerm`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PreferredTermFile {
+    /// 1..100.
+    pub weight: Spanned<i64>,
+    /// The term.
+    pub preference: NodeSelectorTermFile,
+}
+
+/// A PriorityClass, flattened (`metadata.name` → `name`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PriorityClassFile {
+    /// Class name.
+    pub name: Spanned<String>,
+    /// Priority; higher schedules first and may preempt lower.
+    pub value: Spanned<i64>,
+    /// Pods without a class get this one's value.
+    #[serde(default)]
+    pub global_default: bool,
+    /// PreemptLowerPriority (default) or Never.
+    pub preemption_policy: Option<Spanned<String>>,
+    /// Free text.
+    pub description: Option<String>,
 }
 
 /// The parts of `v1.Container` the simulator models.
@@ -198,6 +286,26 @@ pub struct ContainerFile {
     pub image: Option<String>,
     /// Requests and limits.
     pub resources: Option<ResourcesFile>,
+    /// Ports; a `hostPort` occupies that port on the node (NodePorts filter).
+    #[serde(default)]
+    pub ports: Vec<ContainerPortFile>,
+}
+
+/// `v1.ContainerPort`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ContainerPortFile {
+    /// Port name.
+    pub name: Option<String>,
+    /// Port inside the container.
+    pub container_port: Spanned<i64>,
+    /// Port claimed on the node, if any.
+    pub host_port: Option<Spanned<i64>>,
+    /// TCP (default), UDP or SCTP.
+    pub protocol: Option<Spanned<String>>,
+    /// Host IP to bind (the simulator treats every address as 0.0.0.0).
+    #[serde(rename = "hostIP")]
+    pub host_ip: Option<String>,
 }
 
 /// `v1.ResourceRequirements`.
@@ -309,12 +417,116 @@ pub struct SloFile {
     pub latency_p99: Option<Spanned<Duration>>,
 }
 
-/// Scheduler selection.
+/// Scheduler configuration: a built-in profile plus overrides in the shape of a
+/// `KubeSchedulerConfiguration` profile (`percentageOfNodesToScore`, `plugins`, `pluginConfig`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SchedulerFile {
     /// `default` or `bin-packing`.
     pub profile: Option<Spanned<String>>,
+    /// 0 (adaptive, upstream's default) to 100.
+    pub percentage_of_nodes_to_score: Option<Spanned<i64>>,
+    /// Plugins enabled or disabled per extension point.
+    pub plugins: Option<PluginsFile>,
+    /// Plugin arguments.
+    #[serde(default)]
+    pub plugin_config: Vec<PluginConfigFile>,
+}
+
+/// `Plugins`: per extension point.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginsFile {
+    /// Enable/disable at every point a plugin implements.
+    pub multi_point: Option<PluginSetFile>,
+    /// Filter plugins.
+    pub filter: Option<PluginSetFile>,
+    /// Score plugins (with weights).
+    pub score: Option<PluginSetFile>,
+}
+
+/// `PluginSet`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginSetFile {
+    /// Plugins to add (or re-weight).
+    #[serde(default)]
+    pub enabled: Vec<PluginRefFile>,
+    /// Plugins to remove; `*` removes all defaults.
+    #[serde(default)]
+    pub disabled: Vec<PluginRefFile>,
+}
+
+/// `Plugin`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginRefFile {
+    /// Upstream plugin name.
+    pub name: Spanned<String>,
+    /// Score weight (score plugins only).
+    pub weight: Option<Spanned<i64>>,
+}
+
+/// `PluginConfig`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginConfigFile {
+    /// Plugin name: NodeResourcesFit or NodeResourcesBalancedAllocation.
+    pub name: Spanned<String>,
+    /// Its arguments.
+    pub args: PluginArgsFile,
+}
+
+/// The plugin arguments the simulator reads (NodeResourcesFitArgs,
+/// NodeResourcesBalancedAllocationArgs).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PluginArgsFile {
+    /// NodeResourcesFit.
+    pub scoring_strategy: Option<ScoringStrategyFile>,
+    /// NodeResourcesBalancedAllocation.
+    pub resources: Option<Vec<ResourceWeightFile>>,
+}
+
+/// `ScoringStrategy`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScoringStrategyFile {
+    /// LeastAllocated, MostAllocated or RequestedToCapacityRatio.
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
+    /// Resources and weights (default cpu 1, memory 1).
+    pub resources: Option<Vec<ResourceWeightFile>>,
+    /// The shape for RequestedToCapacityRatio.
+    pub requested_to_capacity_ratio: Option<RtcrFile>,
+}
+
+/// `ResourceSpec`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResourceWeightFile {
+    /// cpu or memory.
+    pub name: Spanned<String>,
+    /// Weight; 0 means 1, as upstream defaults it.
+    pub weight: Option<Spanned<i64>>,
+}
+
+/// `RequestedToCapacityRatioParam`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RtcrFile {
+    /// Points (utilization 0..100, score 0..10), increasing in utilization.
+    pub shape: Vec<ShapePointFile>,
+}
+
+/// `UtilizationShapePoint`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ShapePointFile {
+    /// 0..100.
+    pub utilization: Spanned<i64>,
+    /// 0..10.
+    pub score: Spanned<i64>,
 }
 
 /// Limits that stop a runaway scenario with a clear error.

@@ -9,6 +9,7 @@ pub mod file;
 pub mod load;
 pub mod model;
 pub mod quantity;
+mod scheduling;
 pub mod suggest;
 pub mod validate;
 

@@ -3,6 +3,8 @@
 //! Everything here is plain owned data in integer units (milli-cores, bytes, milliseconds)
 //! with defaults applied, so the simulation never parses or guesses.
 
+use crate::cluster::labels::Operator;
+use crate::control::scheduler::profile::Profile;
 use crate::engine::SimTime;
 use crate::traffic::TrafficModel;
 
@@ -29,8 +31,8 @@ pub struct Scenario {
     pub workloads: Vec<WorkloadSpec>,
     /// The objective the run is judged against, if any.
     pub slo: Option<Slo>,
-    /// Scheduler scoring profile.
-    pub scheduler: SchedulerProfile,
+    /// Scheduler profile: plugins, weights, arguments.
+    pub scheduler: Profile,
     /// Safety limits.
     pub limits: Limits,
 }
@@ -159,6 +161,54 @@ pub struct WorkloadSpec {
     pub traffic: TrafficModel,
     /// Arrival randomness.
     pub arrivals: Arrivals,
+    /// Pod priority (from its PriorityClass, else the global default, else 0).
+    pub priority: i32,
+    /// Whether the pod may preempt lower-priority pods (`preemptionPolicy`).
+    pub preempts: bool,
+    /// Required and preferred node affinity.
+    pub node_affinity: NodeAffinity,
+    /// Host ports the pod claims on its node.
+    pub host_ports: Vec<HostPort>,
+    /// `spec.nodeName`, when the pod asks for one node.
+    pub node_name: Option<String>,
+}
+
+/// A `v1.NodeSelectorRequirement`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectorRequirement {
+    /// Label key (or `metadata.name` for a field requirement).
+    pub key: String,
+    /// Operator.
+    pub op: Operator,
+    /// Values.
+    pub values: Vec<String>,
+}
+
+/// A `v1.NodeSelectorTerm`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SelectorTerm {
+    /// Label requirements, ANDed.
+    pub expressions: Vec<SelectorRequirement>,
+    /// Field requirements (`metadata.name`), ANDed.
+    pub fields: Vec<SelectorRequirement>,
+}
+
+/// `v1.NodeAffinity`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeAffinity {
+    /// Required terms (ORed); None = no requirement.
+    pub required: Option<Vec<SelectorTerm>>,
+    /// Preferred terms with weights.
+    pub preferred: Vec<(i64, SelectorTerm)>,
+}
+
+/// A claimed host port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HostPort {
+    /// 0 TCP, 1 UDP, 2 SCTP.
+    pub protocol: u8,
+    /// Port number.
+    pub port: u16,
 }
 
 /// How a pod serves requests.
@@ -179,25 +229,6 @@ pub struct Slo {
     pub availability: Option<f64>,
     /// Bound on the run's p99 latency, ms.
     pub latency_p99_ms: Option<f64>,
-}
-
-/// Scheduler scoring strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SchedulerProfile {
-    /// Upstream default: NodeResourcesFit with LeastAllocated (spread).
-    Default,
-    /// NodeResourcesFit with MostAllocated (pack).
-    BinPacking,
-}
-
-impl SchedulerProfile {
-    /// The name used in scenarios and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            SchedulerProfile::Default => "default",
-            SchedulerProfile::BinPacking => "bin-packing",
-        }
-    }
 }
 
 /// Limits checked during a run.

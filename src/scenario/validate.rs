@@ -36,20 +36,25 @@ pub const MAX_POOL_NODES: i64 = 100_000;
 /// Most replicas one workload may ask for.
 pub const MAX_REPLICAS: i64 = 1_000_000;
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     file: &'a str,
     base_dir: &'a Path,
     errors: Vec<InputError>,
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, loc: Option<Location>, field: impl AsRef<str>, msg: impl Into<String>) {
+    pub(super) fn err(
+        &mut self,
+        loc: Option<Location>,
+        field: impl AsRef<str>,
+        msg: impl Into<String>,
+    ) {
         self.errors
             .push(InputError::at(self.file, loc, field.as_ref(), msg));
     }
 }
 
-fn loc<T>(s: &Spanned<T>) -> Option<Location> {
+pub(super) fn loc<T>(s: &Spanned<T>) -> Option<Location> {
     Some(s.referenced)
 }
 
@@ -105,23 +110,29 @@ pub fn validate(
 
     let limits = validate_limits(&mut cx, raw.limits.as_ref());
     let pools = validate_pools(&mut cx, &raw.cluster, catalog);
-    let workloads = validate_workloads(&mut cx, &raw.workloads, duration, &limits);
+    let mut workloads = validate_workloads(&mut cx, &raw.workloads, duration, &limits);
+    let slo = raw.slo.as_ref().and_then(|s| validate_slo(&mut cx, s));
+    let scheduler = super::scheduling::validate_scheduler(&mut cx, raw.scheduler.as_ref());
+    let priorities = super::scheduling::validate_priority_classes(&mut cx, &raw.priority_classes);
+    for (i, (w, spec)) in raw
+        .workloads
+        .value
+        .iter()
+        .zip(workloads.iter_mut())
+        .enumerate()
+    {
+        super::scheduling::apply_pod_scheduling(
+            &mut cx,
+            &w.template.spec,
+            &format!("workloads[{i}]"),
+            &priorities,
+            spec,
+        );
+    }
     if cx.errors.is_empty() {
         // Only meaningful when pools and pods parsed cleanly; otherwise it repeats them.
         check_fit(&mut cx, &raw.workloads.value, &workloads, &pools);
     }
-    let slo = raw.slo.as_ref().and_then(|s| validate_slo(&mut cx, s));
-    let scheduler = keyword_or(
-        &mut cx,
-        raw.scheduler.as_ref().and_then(|s| s.profile.as_ref()),
-        "scheduler.profile",
-        "profile",
-        &[
-            ("default", SchedulerProfile::Default),
-            ("bin-packing", SchedulerProfile::BinPacking),
-        ],
-        SchedulerProfile::Default,
-    );
 
     if !cx.errors.is_empty() {
         return Err(InputErrors(cx.errors));
@@ -175,7 +186,7 @@ fn check_unique(cx: &mut Ctx, names: &[&Spanned<String>], list: &str) {
     }
 }
 
-fn count_in(cx: &mut Ctx, v: &Spanned<i64>, field: &str, min: i64, max: i64) -> u32 {
+pub(super) fn count_in(cx: &mut Ctx, v: &Spanned<i64>, field: &str, min: i64, max: i64) -> u32 {
     if v.value < min || v.value > max {
         let what = if v.value < 0 {
             "must be 0 or more".to_string()
@@ -374,7 +385,7 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
 
 /// Maps a keyword to its value; an unknown one is reported as
 /// "unknown {what} `x`; did you mean `y`? (expected one of: a, b)".
-fn keyword<T: Copy>(
+pub(super) fn keyword<T: Copy>(
     cx: &mut Ctx,
     s: &Spanned<String>,
     field: &str,
@@ -401,7 +412,7 @@ fn keyword<T: Copy>(
 }
 
 /// A keyword that may be absent, with a default.
-fn keyword_or<T: Copy>(
+pub(super) fn keyword_or<T: Copy>(
     cx: &mut Ctx,
     s: Option<&Spanned<String>>,
     field: &str,
@@ -413,7 +424,7 @@ fn keyword_or<T: Copy>(
         .unwrap_or(default)
 }
 
-fn taint_effect(cx: &mut Ctx, e: &Spanned<String>, field: &str) -> Option<TaintEffect> {
+pub(super) fn taint_effect(cx: &mut Ctx, e: &Spanned<String>, field: &str) -> Option<TaintEffect> {
     let effects = [
         ("NoSchedule", TaintEffect::NoSchedule),
         ("PreferNoSchedule", TaintEffect::PreferNoSchedule),
@@ -559,6 +570,11 @@ fn validate_workloads(
             service,
             traffic,
             arrivals,
+            priority: 0,
+            preempts: true,
+            node_affinity: Default::default(),
+            host_ports: Vec::new(),
+            node_name: None,
         });
     }
     if total_replicas > u64::from(limits.max_pods) {

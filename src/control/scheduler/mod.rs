@@ -1,0 +1,462 @@
+//! kube-scheduler: the scheduling framework's cycle over a profile of Filter and Score
+//! plugins, with the scheduling queue, node sampling and random tie-breaking.
+//!
+//! Upstream: kubernetes/kubernetes `pkg/scheduler/schedule_one.go` (`schedulePod`,
+//! `findNodesThatPassFilters`, `numFeasibleNodesToFind`, `prioritizeNodes`, `selectHost`),
+//! `pkg/scheduler/framework/runtime/framework.go` (plugin order, normalize, weights),
+//! `pkg/scheduler/backend/queue/scheduling_queue.go` (queue), plugins under
+//! `pkg/scheduler/framework/plugins/` (see [`plugins`]).
+//!
+//! Follows upstream in: Filter plugins in profile order, the first failing plugin deciding
+//! a node's reason; nodes visited round-robin from where the previous cycle stopped, until
+//! `numFeasibleNodesToFind` feasible nodes are found; one feasible node is chosen without
+//! scoring; scores normalized per plugin, multiplied by weights and summed; a uniform
+//! seeded choice among nodes tied at the top; activeQ ordered by priority then queue time;
+//! back-off 1 s → 10 s; re-queue on node-added and pod-deleted events; the 5-minute flush.
+//!
+//! Simplified: PreFilter/PreScore exist only as per-pod precomputation ([`PodInfo`]);
+//! InterPodAffinity, PodTopologySpread, ImageLocality, volume plugins and DefaultPreemption
+//! are not modelled yet; nodes are visited sequentially (upstream checks 16 in parallel and
+//! may overshoot the count); binding is instantaneous and never fails.
+
+pub mod plugins;
+pub mod profile;
+pub mod queue;
+
+use crate::cluster::labels::{Interner, LabelId, Requirement, Term};
+use crate::cluster::world::{INSTANCE_TYPE_LABEL, NAME_FIELD, POOL_LABEL, ZONE_LABEL};
+use crate::cluster::{NodeId, PodId, PodState, World};
+use crate::engine::{SimRng, SimTime};
+use crate::metrics::Recorder;
+use crate::metrics::events::{EventKind, FitReason};
+use crate::scenario::{PoolSpec, SelectorTerm, TaintEffect, WorkloadSpec};
+use plugins::PodInfo;
+use profile::{FilterPlugin, Profile, Resource, ScorePlugin, num_feasible_nodes_to_find};
+use queue::SchedulingQueue;
+use rand::RngExt;
+
+/// Why a pod of `w` could never run on an empty node of `pool`, in upstream wording; empty
+/// when it fits. Validation uses it to reject hopeless scenarios before they run (pool-level
+/// checks only: taints, nodeSelector, resources).
+pub fn static_fit_reasons(w: &WorkloadSpec, pool: &PoolSpec) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if let Some(t) = pool.taints.iter().find(|t| {
+        t.effect != TaintEffect::PreferNoSchedule
+            && !w.tolerations.iter().any(|tol| tol.tolerates(t))
+    }) {
+        reasons.push(format!("untolerated taint {{{}: {}}}", t.key, t.value));
+        return reasons;
+    }
+    let selector_ok = w.node_selector.iter().all(|(k, v)| match k.as_str() {
+        ZONE_LABEL => pool.zones.iter().any(|z| z == v),
+        INSTANCE_TYPE_LABEL => pool.instance_type == *v,
+        POOL_LABEL => pool.name == *v,
+        "kubernetes.io/hostname" => true,
+        _ => pool.labels.iter().any(|(lk, lv)| lk == k && lv == v),
+    });
+    if !selector_ok {
+        reasons.push("didn't match Pod's node affinity/selector".to_string());
+        return reasons;
+    }
+    if pool.max_pods == 0 {
+        reasons.push("Too many pods".to_string());
+    }
+    if w.cpu_request_milli > pool.cpu_milli {
+        reasons.push(format!("Insufficient cpu (node has {}m)", pool.cpu_milli));
+    }
+    if w.memory_request_bytes > pool.memory_bytes {
+        reasons.push(format!(
+            "Insufficient memory (node has {} bytes)",
+            pool.memory_bytes
+        ));
+    }
+    reasons
+}
+
+fn compile_term(interner: &mut Interner, term: &SelectorTerm) -> Term {
+    let mut reqs = Vec::new();
+    for r in &term.expressions {
+        for v in &r.values {
+            interner.intern(v);
+        }
+        interner.intern(&r.key);
+        reqs.push(Requirement::compile(interner, &r.key, r.op, &r.values));
+    }
+    for r in &term.fields {
+        for v in &r.values {
+            interner.intern(v);
+        }
+        reqs.push(Requirement::compile(interner, NAME_FIELD, r.op, &r.values));
+    }
+    Term(reqs)
+}
+
+/// Compiles a workload's scheduling-relevant fields against the World's label ids. Values
+/// are interned (not just looked up) so nodes added later can still match them.
+pub fn compile_pod(spec: &WorkloadSpec, interner: &mut Interner) -> PodInfo {
+    let unschedulable_taint = crate::scenario::Taint {
+        key: "node.kubernetes.io/unschedulable".to_string(),
+        value: String::new(),
+        effect: TaintEffect::NoSchedule,
+    };
+    PodInfo {
+        cpu_milli: spec.cpu_request_milli as i64,
+        memory_bytes: spec.memory_request_bytes as i64,
+        cpu_nonzero_milli: spec.cpu_nonzero_milli as i64,
+        memory_nonzero_bytes: spec.memory_nonzero_bytes as i64,
+        tolerations: spec.tolerations.clone(),
+        node_selector: spec
+            .node_selector
+            .iter()
+            .map(|(k, v)| (interner.intern(k), interner.intern(v)))
+            .collect(),
+        required: spec
+            .node_affinity
+            .required
+            .as_ref()
+            .map(|terms| terms.iter().map(|t| compile_term(interner, t)).collect()),
+        preferred: spec
+            .node_affinity
+            .preferred
+            .iter()
+            .map(|(w, t)| (*w, compile_term(interner, t)))
+            .collect(),
+        host_ports: spec.host_ports.clone(),
+        node_name: spec.node_name.as_ref().map(|n| interner.intern(n)),
+        tolerates_unschedulable: spec
+            .tolerations
+            .iter()
+            .any(|t| t.tolerates(&unschedulable_taint)),
+    }
+}
+
+/// The outcome of one pod's scheduling attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Bind to this node.
+    Bind(NodeId),
+    /// No node fits; the reasons counted over the nodes checked.
+    Unschedulable(Vec<(FitReason, u32)>),
+}
+
+/// Reusable per-cycle buffers, so scheduling a pod allocates nothing.
+#[derive(Debug, Default)]
+struct Scratch {
+    feasible: Vec<NodeId>,
+    raw: Vec<i64>,
+    totals: Vec<i64>,
+    reasons: Vec<(FitReason, u32)>,
+}
+
+/// The scheduler: profile, compiled pods, queue, round-robin position and random stream.
+#[derive(Debug)]
+pub struct Scheduler {
+    profile: Profile,
+    pods: Vec<PodInfo>,
+    queue: SchedulingQueue,
+    next_start: usize,
+    rng: SimRng,
+    name_key: Option<LabelId>,
+    scratch: Scratch,
+}
+
+impl Scheduler {
+    /// A scheduler for `world`'s workloads under `profile`.
+    pub fn new(profile: Profile, rng: SimRng, world: &mut World) -> Scheduler {
+        let pods = world
+            .specs
+            .iter()
+            .map(|s| compile_pod(s, &mut world.interner))
+            .collect();
+        let name_key = Some(world.interner.intern(NAME_FIELD));
+        Scheduler {
+            profile,
+            pods,
+            queue: SchedulingQueue::default(),
+            next_start: 0,
+            rng,
+            name_key,
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// The profile in use.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// Adds a new pod to activeQ.
+    pub fn enqueue(&mut self, world: &mut World, pod: PodId, now: SimTime) {
+        self.queue.push_active(world, pod, now);
+    }
+
+    /// True when a scheduling cycle has work.
+    pub fn has_active(&self) -> bool {
+        self.queue.active_len() > 0
+    }
+
+    /// Pods parked after failed attempts.
+    pub fn waiting_len(&self) -> usize {
+        self.queue.waiting_len()
+    }
+
+    /// True when the unschedulable set needs its periodic flush.
+    pub fn has_unschedulable(&self) -> bool {
+        self.queue.has_unschedulable()
+    }
+
+    /// When the earliest back-off ends.
+    pub fn next_backoff_end(&self) -> Option<SimTime> {
+        self.queue.next_backoff_end()
+    }
+
+    /// A node was added or a pod deleted: retry parked pods (after their back-off).
+    pub fn on_cluster_change(&mut self, world: &mut World, now: SimTime) {
+        self.queue.move_all(world, now);
+    }
+
+    /// Periodic housekeeping: back-offs that ended, pods parked for 5 minutes.
+    pub fn flush(&mut self, world: &mut World, now: SimTime) {
+        self.queue.flush_unschedulable(world, now);
+        self.queue.flush_backoff(world, now);
+    }
+
+    /// Schedules every pod in activeQ once, in queue order; bound pods go to `bound`.
+    pub fn run_cycle(
+        &mut self,
+        world: &mut World,
+        now: SimTime,
+        recorder: &mut Recorder,
+        bound: &mut Vec<PodId>,
+    ) {
+        while let Some(pod) = self.queue.pop() {
+            if world.pods[pod.0 as usize].state != PodState::Pending {
+                continue; // deleted while queued
+            }
+            let decision = self.schedule_one(world, pod);
+            let p = &mut world.pods[pod.0 as usize];
+            p.attempts += 1;
+            p.last_attempt = now;
+            match decision {
+                Decision::Bind(node) => {
+                    if p.unschedulable_since.is_some() {
+                        recorder.unschedulable_changed(now, -1);
+                    }
+                    world.bind(pod, node);
+                    recorder.event(now, EventKind::Scheduled { pod, node });
+                    bound.push(pod);
+                }
+                Decision::Unschedulable(reasons) => {
+                    if p.unschedulable_since.is_none() {
+                        p.unschedulable_since = Some(now);
+                        recorder.unschedulable_changed(now, 1);
+                    }
+                    let nodes = world.nodes.len() as u32;
+                    recorder.event(
+                        now,
+                        EventKind::FailedScheduling {
+                            pod,
+                            nodes,
+                            reasons,
+                        },
+                    );
+                    self.queue.add_unschedulable(pod);
+                }
+            }
+        }
+    }
+
+    /// One `schedulePod`: filter (sampled, round-robin), score, select.
+    pub fn schedule_one(&mut self, world: &World, pod: PodId) -> Decision {
+        let info = &self.pods[world.pods[pod.0 as usize].workload.0 as usize];
+        let n = world.nodes.len();
+        let sc = &mut self.scratch;
+        sc.feasible.clear();
+        sc.reasons.clear();
+        if n == 0 {
+            return Decision::Unschedulable(Vec::new());
+        }
+        let to_find = if self.profile.scores.is_empty() {
+            1
+        } else {
+            num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n as u32) as usize
+        };
+        let mut processed = 0;
+        for i in 0..n {
+            let id = NodeId(((self.next_start + i) % n) as u32);
+            processed += 1;
+            match run_filters(&self.profile.filters, world, id, info, self.name_key) {
+                Ok(()) => {
+                    sc.feasible.push(id);
+                    if sc.feasible.len() >= to_find {
+                        break;
+                    }
+                }
+                Err(Failure::One(r)) => count(&mut sc.reasons, r),
+                Err(Failure::Fit(bits)) => {
+                    for (bit, r) in [
+                        (1, FitReason::TooManyPods),
+                        (2, FitReason::InsufficientCpu),
+                        (4, FitReason::InsufficientMemory),
+                    ] {
+                        if bits & bit != 0 {
+                            count(&mut sc.reasons, r);
+                        }
+                    }
+                }
+            }
+        }
+        self.next_start = (self.next_start + processed) % n;
+        match sc.feasible.len() {
+            0 => return Decision::Unschedulable(sc.reasons.clone()),
+            1 => return Decision::Bind(sc.feasible[0]),
+            _ => {}
+        }
+        sc.totals.clear();
+        sc.totals.resize(sc.feasible.len(), 0);
+        for &(plugin, weight) in &self.profile.scores {
+            if !score_plugin(
+                &self.profile,
+                plugin,
+                world,
+                info,
+                &sc.feasible,
+                &mut sc.raw,
+            ) {
+                continue; // PreScore skipped this plugin for the pod
+            }
+            for (t, r) in sc.totals.iter_mut().zip(&sc.raw) {
+                *t += r * weight;
+            }
+        }
+        // selectHost: uniform among the nodes tied at the top score (reservoir sampling).
+        let mut best = 0;
+        let mut ties = 0u32;
+        for i in 0..sc.feasible.len() {
+            if i == 0 || sc.totals[i] > sc.totals[best] {
+                best = i;
+                ties = 1;
+            } else if sc.totals[i] == sc.totals[best] {
+                ties += 1;
+                if self.rng.random_range(0..ties) == 0 {
+                    best = i;
+                }
+            }
+        }
+        Decision::Bind(sc.feasible[best])
+    }
+}
+
+enum Failure {
+    One(FitReason),
+    Fit(u8),
+}
+
+fn count(reasons: &mut Vec<(FitReason, u32)>, reason: FitReason) {
+    match reasons.iter_mut().find(|(r, _)| *r == reason) {
+        Some((_, n)) => *n += 1,
+        None => reasons.push((reason, 1)),
+    }
+}
+
+fn run_filters(
+    filters: &[FilterPlugin],
+    world: &World,
+    id: NodeId,
+    pod: &PodInfo,
+    name_key: Option<LabelId>,
+) -> Result<(), Failure> {
+    let node = &world.nodes[id.0 as usize];
+    for f in filters {
+        let r = match f {
+            FilterPlugin::NodeUnschedulable => plugins::node_unschedulable(node, pod),
+            FilterPlugin::NodeName => plugins::node_name(node, pod, name_key),
+            FilterPlugin::TaintToleration => {
+                plugins::taint_toleration_filter(node, pod, node.pool.0)
+            }
+            FilterPlugin::NodeAffinity => plugins::node_affinity_filter(node, pod, &world.interner),
+            FilterPlugin::NodePorts => plugins::node_ports(node, pod),
+            FilterPlugin::NodeResourcesFit => {
+                let bits = plugins::fit_filter(node, pod);
+                if bits != 0 {
+                    return Err(Failure::Fit(bits));
+                }
+                Ok(())
+            }
+        };
+        r.map_err(Failure::One)?;
+    }
+    Ok(())
+}
+
+/// Runs one score plugin (with its PreScore and NormalizeScore) over the feasible nodes into
+/// `raw`. Returns false when PreScore skips the plugin for this pod.
+pub(crate) fn score_plugin(
+    profile: &Profile,
+    plugin: ScorePlugin,
+    world: &World,
+    pod: &PodInfo,
+    feasible: &[NodeId],
+    raw: &mut Vec<i64>,
+) -> bool {
+    raw.clear();
+    let nodes = feasible.iter().map(|id| &world.nodes[id.0 as usize]);
+    match plugin {
+        ScorePlugin::TaintToleration => {
+            raw.extend(nodes.map(|n| plugins::taint_toleration_score(n, pod)));
+            plugins::default_normalize(raw, true);
+        }
+        ScorePlugin::NodeAffinity => {
+            raw.extend(nodes.map(|n| plugins::node_affinity_score(n, pod, &world.interner)));
+            plugins::default_normalize(raw, false);
+        }
+        ScorePlugin::NodeResourcesFit => {
+            raw.extend(nodes.map(|n| {
+                plugins::fit_score(
+                    &profile.fit_strategy,
+                    &profile.fit_resources,
+                    [
+                        n.cpu_nonzero_milli as i64 + pod.cpu_nonzero_milli,
+                        n.memory_nonzero_bytes as i64 + pod.memory_nonzero_bytes,
+                    ],
+                    [
+                        n.cpu_allocatable_milli as i64,
+                        n.memory_allocatable_bytes as i64,
+                    ],
+                )
+            }));
+        }
+        ScorePlugin::NodeResourcesBalancedAllocation => {
+            // PreScore: a pod that requests none of the resources is skipped.
+            let requests_any = profile.balanced_resources.iter().any(|r| match r {
+                Resource::Cpu => pod.cpu_milli > 0,
+                Resource::Memory => pod.memory_bytes > 0,
+            });
+            if !requests_any {
+                return false;
+            }
+            let mut fractions = [0.0f64; 2];
+            raw.extend(nodes.map(|n| {
+                let mut k = 0;
+                for r in &profile.balanced_resources {
+                    let (req, alloc) = match r {
+                        Resource::Cpu => (
+                            n.cpu_requested_milli as i64 + pod.cpu_milli,
+                            n.cpu_allocatable_milli as i64,
+                        ),
+                        Resource::Memory => (
+                            n.memory_requested_bytes as i64 + pod.memory_bytes,
+                            n.memory_allocatable_bytes as i64,
+                        ),
+                    };
+                    if alloc > 0 && k < fractions.len() {
+                        fractions[k] = (req as f64 / alloc as f64).min(1.0);
+                        k += 1;
+                    }
+                }
+                plugins::balanced_allocation_score(&fractions[..k])
+            }));
+        }
+    }
+    true
+}

@@ -1,0 +1,361 @@
+//! The Filter and Score plugins, as pure functions of one pod and one node so each can be
+//! tested against upstream's own test numbers.
+//!
+//! Upstream files (kubernetes/kubernetes `pkg/scheduler/framework/plugins/`):
+//! `nodeunschedulable/node_unschedulable.go`, `nodename/node_name.go`,
+//! `tainttoleration/taint_toleration.go`, `nodeaffinity/node_affinity.go`,
+//! `nodeports/node_ports.go`, `noderesources/fit.go`, `least_allocated.go`,
+//! `most_allocated.go`, `requested_to_capacity_ratio.go`, `balanced_allocation.go`,
+//! `helper/normalize_score.go`. Integer division truncates as Go's does.
+
+use super::profile::{Resource, Strategy};
+use crate::cluster::Node;
+use crate::cluster::labels::{Interner, LabelId, Term};
+use crate::metrics::events::FitReason;
+use crate::scenario::{HostPort, TaintEffect, Toleration};
+
+/// Upstream `MaxNodeScore`.
+pub const MAX_NODE_SCORE: i64 = 100;
+/// Upstream `MaxCustomPriorityScore` (RequestedToCapacityRatio shape scores are 0..10).
+pub const MAX_CUSTOM_PRIORITY_SCORE: i64 = 10;
+
+/// Everything the plugins need about a pod, compiled once per workload.
+#[derive(Debug, Clone, Default)]
+pub struct PodInfo {
+    /// CPU request, milli-cores (Filter, BalancedAllocation).
+    pub cpu_milli: i64,
+    /// Memory request, bytes.
+    pub memory_bytes: i64,
+    /// CPU with non-zero defaults (Fit scoring).
+    pub cpu_nonzero_milli: i64,
+    /// Memory with non-zero defaults.
+    pub memory_nonzero_bytes: i64,
+    /// Tolerations.
+    pub tolerations: Vec<Toleration>,
+    /// `nodeSelector` as interned pairs.
+    pub node_selector: Vec<(LabelId, LabelId)>,
+    /// Required node affinity terms (ORed); None = none.
+    pub required: Option<Vec<Term>>,
+    /// Preferred node affinity terms with weights.
+    pub preferred: Vec<(i64, Term)>,
+    /// Host ports.
+    pub host_ports: Vec<HostPort>,
+    /// `spec.nodeName` as an interned node name.
+    pub node_name: Option<LabelId>,
+    /// True when the pod tolerates `node.kubernetes.io/unschedulable:NoSchedule`.
+    pub tolerates_unschedulable: bool,
+}
+
+/// NodeUnschedulable: a cordoned node, unless tolerated.
+pub fn node_unschedulable(node: &Node, pod: &PodInfo) -> Result<(), FitReason> {
+    if !node.schedulable && !pod.tolerates_unschedulable {
+        return Err(FitReason::Unschedulable);
+    }
+    Ok(())
+}
+
+/// NodeName: a pod with `spec.nodeName` fits only that node.
+pub fn node_name(node: &Node, pod: &PodInfo, name_key: Option<LabelId>) -> Result<(), FitReason> {
+    match (pod.node_name, name_key) {
+        (Some(want), Some(key)) if node.labels.get(key) != Some(want) => Err(FitReason::NodeName),
+        _ => Ok(()),
+    }
+}
+
+/// TaintToleration Filter: the first NoSchedule/NoExecute taint the pod does not tolerate.
+pub fn taint_toleration_filter(node: &Node, pod: &PodInfo, pool: u32) -> Result<(), FitReason> {
+    match node.taints.iter().position(|t| {
+        t.effect != TaintEffect::PreferNoSchedule
+            && !pod.tolerations.iter().any(|tol| tol.tolerates(t))
+    }) {
+        Some(i) => Err(FitReason::UntoleratedTaint(pool, i as u32)),
+        None => Ok(()),
+    }
+}
+
+/// TaintToleration Score: PreferNoSchedule taints not tolerated by the pod's tolerations
+/// whose effect is PreferNoSchedule or empty (normalized later, reversed).
+pub fn taint_toleration_score(node: &Node, pod: &PodInfo) -> i64 {
+    node.taints
+        .iter()
+        .filter(|t| t.effect == TaintEffect::PreferNoSchedule)
+        .filter(|t| {
+            !pod.tolerations
+                .iter()
+                .filter(|tol| {
+                    tol.effect
+                        .is_none_or(|e| e == TaintEffect::PreferNoSchedule)
+                })
+                .any(|tol| tol.tolerates(t))
+        })
+        .count() as i64
+}
+
+/// NodeAffinity Filter: `nodeSelector` AND (any required term).
+pub fn node_affinity_filter(
+    node: &Node,
+    pod: &PodInfo,
+    interner: &Interner,
+) -> Result<(), FitReason> {
+    let selector_ok = pod
+        .node_selector
+        .iter()
+        .all(|&(k, v)| node.labels.get(k) == Some(v));
+    let required_ok = pod
+        .required
+        .as_ref()
+        .is_none_or(|terms| terms.iter().any(|t| t.matches(&node.labels, interner)));
+    if selector_ok && required_ok {
+        Ok(())
+    } else {
+        Err(FitReason::NodeSelectorMismatch)
+    }
+}
+
+/// NodeAffinity Score: the sum of the weights of matching preferred terms.
+pub fn node_affinity_score(node: &Node, pod: &PodInfo, interner: &Interner) -> i64 {
+    pod.preferred
+        .iter()
+        .filter(|(_, t)| t.matches(&node.labels, interner))
+        .map(|(w, _)| *w)
+        .sum()
+}
+
+/// NodePorts: a host port (same protocol) already taken on the node.
+pub fn node_ports(node: &Node, pod: &PodInfo) -> Result<(), FitReason> {
+    if pod.host_ports.iter().any(|p| node.used_ports.contains(p)) {
+        return Err(FitReason::NodePorts);
+    }
+    Ok(())
+}
+
+/// NodeResourcesFit Filter; reports every insufficient resource, as upstream does.
+/// Returns a bit set: 1 = too many pods, 2 = cpu, 4 = memory.
+pub fn fit_filter(node: &Node, pod: &PodInfo) -> u8 {
+    let mut bits = 0;
+    if node.pods.len() as u32 + 1 > node.max_pods {
+        bits |= 1;
+    }
+    let free_cpu = node.cpu_allocatable_milli as i64 - node.cpu_requested_milli as i64;
+    if pod.cpu_milli > 0 && pod.cpu_milli > free_cpu {
+        bits |= 2;
+    }
+    let free_mem = node.memory_allocatable_bytes as i64 - node.memory_requested_bytes as i64;
+    if pod.memory_bytes > 0 && pod.memory_bytes > free_mem {
+        bits |= 4;
+    }
+    bits
+}
+
+/// `leastRequestedScore`.
+pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 || requested > capacity {
+        return 0;
+    }
+    ((capacity - requested) * MAX_NODE_SCORE) / capacity
+}
+
+/// `mostRequestedScore`.
+pub fn most_requested_score(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 {
+        return 0;
+    }
+    (requested.min(capacity) * MAX_NODE_SCORE) / capacity
+}
+
+/// The RequestedToCapacityRatio shape function (`helper.BuildBrokenLinearFunction`) at
+/// utilization `p`, with shape scores already scaled to 0..100.
+fn broken_linear(shape: &[(i64, i64)], p: i64) -> i64 {
+    for (i, &(u, s)) in shape.iter().enumerate() {
+        if p <= u {
+            if i == 0 {
+                return s;
+            }
+            let (u0, s0) = shape[i - 1];
+            return s0 + (s - s0) * (p - u0) / (u - u0);
+        }
+    }
+    shape.last().map_or(0, |&(_, s)| s)
+}
+
+/// NodeResourcesFit Score under a strategy. `requested` already includes the pod
+/// (with non-zero defaults); `resources` pairs each resource with its weight.
+pub fn fit_score(
+    strategy: &Strategy,
+    resources: &[(Resource, i64)],
+    requested: [i64; 2],
+    allocatable: [i64; 2],
+) -> i64 {
+    let idx = |r: Resource| match r {
+        Resource::Cpu => 0,
+        Resource::Memory => 1,
+    };
+    match strategy {
+        Strategy::LeastAllocated | Strategy::MostAllocated => {
+            let scorer = if *strategy == Strategy::LeastAllocated {
+                least_requested_score
+            } else {
+                most_requested_score
+            };
+            let (mut sum, mut weights) = (0i64, 0i64);
+            for &(r, w) in resources {
+                let i = idx(r);
+                if allocatable[i] == 0 {
+                    continue;
+                }
+                sum += scorer(requested[i], allocatable[i]) * w;
+                weights += w;
+            }
+            if weights == 0 { 0 } else { sum / weights }
+        }
+        Strategy::RequestedToCapacityRatio(points) => {
+            let scale = MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE;
+            let shape: Vec<(i64, i64)> = points.iter().map(|&(u, s)| (u, s * scale)).collect();
+            let (mut sum, mut weights) = (0i64, 0i64);
+            for &(r, w) in resources {
+                let i = idx(r);
+                let util = if allocatable[i] == 0 || requested[i] > allocatable[i] {
+                    100
+                } else {
+                    ((requested[i] as i128 * 100) / allocatable[i] as i128) as i64
+                };
+                let s = broken_linear(&shape, util);
+                if s > 0 {
+                    sum += s * w;
+                    weights += w;
+                }
+            }
+            if weights == 0 {
+                0
+            } else {
+                (sum as f64 / weights as f64).round() as i64
+            }
+        }
+    }
+}
+
+/// NodeResourcesBalancedAllocation Score from the requested fractions (pod included, real
+/// requests): `int64((1 − std) · 100)`.
+pub fn balanced_allocation_score(fractions: &[f64]) -> i64 {
+    let std = match fractions.len() {
+        0 | 1 => 0.0,
+        2 => (fractions[0] - fractions[1]).abs() / 2.0,
+        n => {
+            let mean = fractions.iter().sum::<f64>() / n as f64;
+            (fractions
+                .iter()
+                .map(|f| (f - mean) * (f - mean))
+                .sum::<f64>()
+                / n as f64)
+                .sqrt()
+        }
+    };
+    ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
+}
+
+/// `DefaultNormalizeScore(MaxNodeScore, reverse)`.
+pub fn default_normalize(scores: &mut [i64], reverse: bool) {
+    let max = scores.iter().copied().max().unwrap_or(0);
+    if max == 0 {
+        if reverse {
+            scores.iter_mut().for_each(|s| *s = MAX_NODE_SCORE);
+        }
+        return;
+    }
+    for s in scores {
+        *s = MAX_NODE_SCORE * *s / max;
+        if reverse {
+            *s = MAX_NODE_SCORE - *s;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEAST: Strategy = Strategy::LeastAllocated;
+    const MOST: Strategy = Strategy::MostAllocated;
+    const CPU_MEM: [(Resource, i64); 2] = [(Resource::Cpu, 1), (Resource::Memory, 1)];
+
+    #[test]
+    fn least_allocated_matches_upstream_cases() {
+        // least_allocated_test.go: node 4000m / 10000 bytes, requested 3000m / 5000 → (25 + 50) / 2.
+        assert_eq!(fit_score(&LEAST, &CPU_MEM, [3000, 5000], [4000, 10000]), 37);
+        // Only the pod's non-zero defaults on a big node: cpu 97.5 and memory 97.9 truncate to 97.
+        assert_eq!(
+            fit_score(&LEAST, &CPU_MEM, [100, 209_715_200], [4000, 10_000_000_000]),
+            97
+        );
+        // Over capacity scores 0 for that resource.
+        assert_eq!(fit_score(&LEAST, &CPU_MEM, [5000, 5000], [4000, 10000]), 25);
+        // Resource weights: cpu 1, memory 3 → (25·1 + 50·3) / 4 = 43.
+        assert_eq!(
+            fit_score(
+                &LEAST,
+                &[(Resource::Cpu, 1), (Resource::Memory, 3)],
+                [3000, 5000],
+                [4000, 10000]
+            ),
+            43
+        );
+    }
+
+    #[test]
+    fn most_allocated_matches_upstream_cases() {
+        // most_allocated_test.go style: (75 + 50) / 2 = 62; over capacity caps at 100.
+        assert_eq!(fit_score(&MOST, &CPU_MEM, [3000, 5000], [4000, 10000]), 62);
+        assert_eq!(
+            fit_score(&MOST, &CPU_MEM, [6000, 10000], [4000, 10000]),
+            100
+        );
+        assert_eq!(fit_score(&MOST, &CPU_MEM, [0, 0], [4000, 10000]), 0);
+    }
+
+    #[test]
+    fn requested_to_capacity_ratio_interpolates_and_rounds() {
+        // Shape {0:10, 100:0} (a "least allocated" curve): utilization 50 % → 50, 25 % → 75.
+        let rtcr = Strategy::RequestedToCapacityRatio(vec![(0, 10), (100, 0)]);
+        assert_eq!(fit_score(&rtcr, &CPU_MEM, [2000, 2500], [4000, 10000]), 63); // (50 + 75) / 2 = 62.5 → 63
+        // Shape {0:0, 100:10}: utilization 0 scores 0 and is left out of the mean.
+        let pack = Strategy::RequestedToCapacityRatio(vec![(0, 0), (100, 10)]);
+        assert_eq!(fit_score(&pack, &CPU_MEM, [0, 5000], [4000, 10000]), 50);
+        assert_eq!(fit_score(&pack, &CPU_MEM, [0, 0], [4000, 10000]), 0);
+        // Over capacity counts as 100 % utilization.
+        assert_eq!(
+            fit_score(&pack, &CPU_MEM, [9000, 10000], [4000, 10000]),
+            100
+        );
+        assert_eq!(broken_linear(&[(10, 0), (50, 100)], 5), 0);
+        assert_eq!(broken_linear(&[(10, 0), (50, 100)], 30), 50);
+        assert_eq!(broken_linear(&[(10, 0), (50, 100)], 90), 100);
+    }
+
+    #[test]
+    fn balanced_allocation_uses_half_the_difference_for_two_resources() {
+        // balanced_allocation_test.go: cpu 3000/4000, memory 5000/10000 → 1 − |0.75 − 0.5|/2 = 0.875 → 87.
+        assert_eq!(balanced_allocation_score(&[0.75, 0.5]), 87);
+        assert_eq!(balanced_allocation_score(&[0.5, 0.5]), 100);
+        // cpu 6000/10000, memory 0/20000 → 1 − 0.3 = 70.
+        assert_eq!(balanced_allocation_score(&[0.6, 0.0]), 70);
+        // Three resources use the population standard deviation.
+        let three = balanced_allocation_score(&[0.2, 0.4, 0.6]);
+        assert_eq!(three, ((1.0 - (0.08f64 / 3.0).sqrt()) * 100.0) as i64);
+    }
+
+    #[test]
+    fn normalize_scales_to_the_max_and_reverses() {
+        let mut s = [0, 1, 2];
+        default_normalize(&mut s, true);
+        assert_eq!(s, [100, 50, 0]);
+        let mut s = [2, 4, 8];
+        default_normalize(&mut s, false);
+        assert_eq!(s, [25, 50, 100]);
+        let mut zero = [0, 0];
+        default_normalize(&mut zero, true);
+        assert_eq!(zero, [100, 100]);
+        let mut zero = [0, 0];
+        default_normalize(&mut zero, false);
+        assert_eq!(zero, [0, 0]);
+    }
+}
