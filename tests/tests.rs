@@ -9,4 +9,5 @@ mod cli;
 mod determinism;
 mod golden;
 mod scenarios;
+mod scheduling;
 mod tidy;

@@ -63,7 +63,8 @@ fn every_controller_names_its_upstream_source() {
     // A controller is a file directly in src/control/ or a folder there with a mod.rs.
     for (path, text) in files("src/control") {
         let depth = path.matches('/').count();
-        let is_controller = (depth == 2 && !path.ends_with("/mod.rs")) || (depth == 3 && path.ends_with("/mod.rs"));
+        let is_controller =
+            (depth == 2 && !path.ends_with("/mod.rs")) || (depth == 3 && path.ends_with("/mod.rs"));
         if !is_controller {
             continue;
         }

@@ -1,0 +1,182 @@
+//! The scheduler end to end: affinity, priorities, ports, nodeName and custom profiles,
+//! read back from events.csv.
+
+use crate::util::{col, kubesim, read_csv, run_scenario, scratch};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// pod → node from `Scheduled` events, and pod → message from `FailedScheduling`.
+fn placements(dir: &Path) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let (h, rows) = read_csv(&dir.join("events.csv"));
+    let mut placed = BTreeMap::new();
+    let mut failed = BTreeMap::new();
+    for r in &rows {
+        let pod = col(&h, r, "object").to_string();
+        match col(&h, r, "reason") {
+            "Scheduled" => {
+                let node = col(&h, r, "message")
+                    .rsplit(' ')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                placed.insert(pod, node);
+            }
+            "FailedScheduling" => {
+                failed.insert(pod, col(&h, r, "message").to_string());
+            }
+            _ => {}
+        }
+    }
+    (placed, failed)
+}
+
+fn nodes_of<'a>(placed: &'a BTreeMap<String, String>, workload: &str) -> Vec<&'a str> {
+    placed
+        .iter()
+        .filter(|(pod, _)| pod.rsplit_once('-').map(|p| p.0) == Some(workload))
+        .map(|(_, n)| n.as_str())
+        .collect()
+}
+
+#[test]
+fn required_and_preferred_node_affinity_decide_placement() {
+    let (placed, failed) = placements(&run_scenario("tests/data/scenarios/affinity.yaml", &[]));
+    assert!(failed.is_empty(), "{failed:?}");
+    // zone-b AND generation > 5: only new-1 (new nodes alternate zone-a, zone-b).
+    assert_eq!(nodes_of(&placed, "zonal"), ["new-1"; 4]);
+    // Weight-100 preference for disk=ssd beats spreading: new-0 or new-1 only.
+    let ssd = nodes_of(&placed, "prefers-ssd");
+    assert_eq!(ssd.len(), 3);
+    assert!(ssd.iter().all(|n| n.starts_with("new-")), "{ssd:?}");
+    // Terms are ORed: no `disk` label (old-*) or the node named new-0.
+    let not_old = nodes_of(&placed, "not-old");
+    assert_eq!(not_old.len(), 2);
+    assert!(
+        not_old
+            .iter()
+            .all(|n| ["old-0", "old-1", "new-0"].contains(n)),
+        "{not_old:?}"
+    );
+}
+
+#[test]
+fn higher_priority_pods_are_scheduled_first() {
+    let (placed, failed) = placements(&run_scenario("tests/data/scenarios/priority.yaml", &[]));
+    // The API's pods were created after the batch's but take their room first.
+    assert_eq!(nodes_of(&placed, "api").len(), 2);
+    assert_eq!(nodes_of(&placed, "batch").len(), 2);
+    assert_eq!(failed.len(), 2);
+    assert!(failed.keys().all(|p| p.starts_with("batch-")));
+    assert!(
+        failed
+            .values()
+            .all(|m| m == "0/2 nodes are available: 2 Insufficient cpu.")
+    );
+}
+
+#[test]
+fn host_ports_and_node_name_constrain_nodes() {
+    let (placed, failed) = placements(&run_scenario("tests/data/scenarios/host-ports.yaml", &[]));
+    let mut ingress = nodes_of(&placed, "ingress");
+    ingress.sort();
+    assert_eq!(ingress, ["edge-0", "edge-1"]);
+    assert_eq!(
+        failed.get("ingress-2").map(String::as_str),
+        Some(
+            "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports."
+        )
+    );
+    assert_eq!(nodes_of(&placed, "pinned"), ["edge-1"; 3]);
+}
+
+#[test]
+fn a_requested_to_capacity_ratio_profile_packs_nodes() {
+    let (placed, _) = placements(&run_scenario(
+        "tests/data/scenarios/custom-profile.yaml",
+        &[],
+    ));
+    let mut used: Vec<&str> = nodes_of(&placed, "web");
+    used.sort();
+    used.dedup();
+    // 7 one-core pods on 4-core nodes: packing fills two nodes; the default would use four.
+    assert_eq!(used.len(), 2, "{placed:?}");
+    let (spread, _) = placements(&run_scenario(
+        "tests/data/scenarios/custom-profile.yaml",
+        &[
+            "--set",
+            "scheduler.pluginConfig=[]",
+            "--set",
+            "scheduler.plugins={}",
+        ],
+    ));
+    let mut used: Vec<&str> = nodes_of(&spread, "web");
+    used.sort();
+    used.dedup();
+    assert_eq!(used.len(), 4);
+}
+
+#[test]
+fn scheduler_configuration_errors_are_located() {
+    let dir = scratch("sched-bad");
+    let f = dir.join("s.yaml");
+    let base = "name: t\nduration: 1m\ncluster:\n  pools: [{name: p, instanceType: m5.large, count: 1}]\nworkloads:\n  - name: w\n    template: {spec: {containers: [{name: c}]}}\n";
+    let cases = [
+        (
+            "scheduler:\n  plugins:\n    score:\n      disabled: [{name: NodeResourceFit}]\n",
+            "11:25:",
+            "scheduler.plugins.score.disabled[0].name: unknown plugin `NodeResourceFit`; did you mean `NodeResourcesFit`?",
+        ),
+        (
+            "scheduler:\n  plugins:\n    score:\n      enabled: [{name: PodTopologySpread}]\n",
+            "11:24:",
+            "plugin `PodTopologySpread` is not modelled yet",
+        ),
+        (
+            "scheduler:\n  percentageOfNodesToScore: 150\n",
+            "9:29:",
+            "scheduler.percentageOfNodesToScore: 150 must be between 0 and 100",
+        ),
+    ];
+    for (extra, line, message) in cases {
+        std::fs::write(&f, format!("{base}{extra}")).expect("write");
+        let r = kubesim(&["validate", &f.to_string_lossy()]);
+        assert_eq!(r.code, 2, "{extra}");
+        assert!(
+            r.stderr.contains(&format!("s.yaml:{line}")),
+            "{extra}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains(message), "{extra}: {}", r.stderr);
+    }
+    let pod_cases = [
+        (
+            "        priorityClassName: gold\n",
+            "9:28:",
+            "no PriorityClass `gold`",
+        ),
+        (
+            "        affinity:\n          nodeAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n              nodeSelectorTerms: [{matchExpressions: [{key: gen, operator: Gt, values: [new]}]}]\n",
+            "12:",
+            "operator Gt needs exactly one integer value",
+        ),
+        (
+            "        affinity:\n          nodeAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n              - {weight: 0, preference: {matchExpressions: [{key: a, operator: Exists}]}}\n",
+            "12:",
+            "weight: 0 must be at least 1",
+        ),
+    ];
+    for (spec, line, message) in pod_cases {
+        let text = format!(
+            "name: t\nduration: 1m\ncluster:\n  pools: [{{name: p, instanceType: m5.large, count: 1}}]\nworkloads:\n  - name: w\n    template:\n      spec:\n{spec}        containers: [{{name: c}}]\n"
+        );
+        std::fs::write(&f, text).expect("write");
+        let r = kubesim(&["validate", &f.to_string_lossy()]);
+        assert_eq!(r.code, 2, "{spec}");
+        assert!(
+            r.stderr.contains(&format!("s.yaml:{line}")),
+            "{spec}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains(message), "{spec}: {}", r.stderr);
+    }
+}
