@@ -1,9 +1,12 @@
-//! Criterion benchmarks: the event queue alone, one full quickstart run, and the scale
-//! scenario's scheduling pass. Figures and how to reproduce them are in BENCHMARKS.md.
+//! Criterion benchmarks: the event queue alone, one scheduling decision at 100, 1,000 and
+//! 5,000 nodes, one full quickstart run, and the scale scenario. Figures and how to
+//! reproduce them are in BENCHMARKS.md.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use kubesim::cluster::{NodeId, WorkloadId, World};
+use kubesim::control::scheduler::Scheduler;
 use kubesim::engine::{EventQueue, RngStreams, SimTime};
-use kubesim::scenario::{load_path, load_quickstart};
+use kubesim::scenario::{load_path, load_quickstart, load_str};
 use rand::RngExt;
 use std::hint::black_box;
 use std::path::Path;
@@ -31,6 +34,39 @@ fn event_queue(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    group.finish();
+}
+
+/// One `schedule_one` with the default profile on N m5.4xlarge nodes that already run
+/// 0 to 15 pods of 500m each (so scores differ), as upstream's SchedulingBasic sets up.
+fn scheduling_decision(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scheduling_decision");
+    for nodes in [100u32, 1_000, 5_000] {
+        let yaml = format!(
+            "name: bench\nduration: 1m\ncluster:\n  pools: [{{name: p, instanceType: m5.4xlarge, zones: [a, b, c], count: {nodes}}}]\nworkloads:\n  - name: w\n    replicas: 0\n    template: {{spec: {{containers: [{{name: c, resources: {{requests: {{cpu: 500m, memory: 1Gi}}}}}}]}}}}\n"
+        );
+        let scenario = match load_str("bench.yaml", &yaml, Path::new("."), &[]) {
+            Ok(s) => s,
+            Err(e) => panic!("bench scenario must load: {e}"),
+        };
+        let mut world = World::new(&scenario);
+        let mut scheduler = Scheduler::new(
+            scenario.scheduler.clone(),
+            RngStreams::new(1).stream("scheduler"),
+            &mut world,
+        );
+        for n in 0..nodes {
+            for _ in 0..(n * 7 % 16) {
+                let pod = world.create_pod(WorkloadId(0), SimTime::ZERO);
+                world.bind(pod, NodeId(n));
+            }
+        }
+        let pending = world.create_pod(WorkloadId(0), SimTime::ZERO);
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(format!("{nodes}_nodes"), |b| {
+            b.iter(|| black_box(scheduler.schedule_one(&world, pending)))
+        });
+    }
     group.finish();
 }
 
@@ -67,5 +103,11 @@ fn scale_run(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, event_queue, quickstart_run, scale_run);
+criterion_group!(
+    benches,
+    event_queue,
+    scheduling_decision,
+    quickstart_run,
+    scale_run
+);
 criterion_main!(benches);

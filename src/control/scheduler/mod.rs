@@ -31,7 +31,7 @@ use crate::metrics::Recorder;
 use crate::metrics::events::{EventKind, FitReason};
 use crate::scenario::{PoolSpec, SelectorTerm, TaintEffect, WorkloadSpec};
 use plugins::PodInfo;
-use profile::{FilterPlugin, Profile, Resource, ScorePlugin, num_feasible_nodes_to_find};
+use profile::{FilterPlugin, Profile, Resource, ScorePlugin, Strategy, num_feasible_nodes_to_find};
 use queue::SchedulingQueue;
 use rand::RngExt;
 
@@ -282,8 +282,13 @@ impl Scheduler {
             num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n as u32) as usize
         };
         let mut processed = 0;
-        for i in 0..n {
-            let id = NodeId(((self.next_start + i) % n) as u32);
+        let mut next = self.next_start % n;
+        for _ in 0..n {
+            let id = NodeId(next as u32);
+            next += 1;
+            if next == n {
+                next = 0; // wrap without a division per node
+            }
             processed += 1;
             match run_filters(&self.profile.filters, world, id, info, self.name_key) {
                 Ok(()) => {
@@ -315,19 +320,16 @@ impl Scheduler {
         sc.totals.clear();
         sc.totals.resize(sc.feasible.len(), 0);
         for &(plugin, weight) in &self.profile.scores {
-            if !score_plugin(
+            add_scores(
                 &self.profile,
                 plugin,
+                weight,
                 world,
                 info,
                 &sc.feasible,
                 &mut sc.raw,
-            ) {
-                continue; // PreScore skipped this plugin for the pod
-            }
-            for (t, r) in sc.totals.iter_mut().zip(&sc.raw) {
-                *t += r * weight;
-            }
+                &mut sc.totals,
+            );
         }
         // selectHost: uniform among the nodes tied at the top score (reservoir sampling).
         let mut best = 0;
@@ -387,6 +389,117 @@ fn run_filters(
         r.map_err(Failure::One)?;
     }
     Ok(())
+}
+
+/// Adds one plugin's weighted, normalized scores to `totals`. Equivalent to
+/// [`score_plugin`] for choosing a node, but skips plugins whose score is the same on every
+/// candidate (it cannot change the choice) and accumulates NodeResourcesFit directly, so the
+/// hot path reads each node once per plugin and allocates nothing.
+#[allow(clippy::too_many_arguments)]
+fn add_scores(
+    profile: &Profile,
+    plugin: ScorePlugin,
+    weight: i64,
+    world: &World,
+    pod: &PodInfo,
+    feasible: &[NodeId],
+    raw: &mut Vec<i64>,
+    totals: &mut [i64],
+) {
+    match plugin {
+        // No preferred terms: every node scores 0.
+        ScorePlugin::NodeAffinity if pod.preferred.is_empty() => {}
+        // No taints on any candidate: every node normalizes to 100.
+        ScorePlugin::TaintToleration
+            if feasible
+                .iter()
+                .all(|id| world.nodes[id.0 as usize].taints.is_empty()) => {}
+        ScorePlugin::NodeResourcesFit
+            if profile.fit_resources == [(Resource::Cpu, 1), (Resource::Memory, 1)]
+                && matches!(
+                    profile.fit_strategy,
+                    Strategy::LeastAllocated | Strategy::MostAllocated
+                ) =>
+        {
+            // The default weights: the same integer arithmetic as fit_score, without the
+            // per-resource loop.
+            let scorer = if profile.fit_strategy == Strategy::LeastAllocated {
+                plugins::least_requested_score
+            } else {
+                plugins::most_requested_score
+            };
+            for (t, id) in totals.iter_mut().zip(feasible) {
+                let n = &world.nodes[id.0 as usize];
+                let (cpu_alloc, mem_alloc) = (
+                    n.cpu_allocatable_milli as i64,
+                    n.memory_allocatable_bytes as i64,
+                );
+                let cpu = scorer(
+                    n.cpu_nonzero_milli as i64 + pod.cpu_nonzero_milli,
+                    cpu_alloc,
+                );
+                let mem = scorer(
+                    n.memory_nonzero_bytes as i64 + pod.memory_nonzero_bytes,
+                    mem_alloc,
+                );
+                let score = match (cpu_alloc > 0, mem_alloc > 0) {
+                    (true, true) => (cpu + mem) / 2,
+                    (true, false) => cpu,
+                    (false, true) => mem,
+                    (false, false) => 0,
+                };
+                *t += weight * score;
+            }
+        }
+        ScorePlugin::NodeResourcesFit => {
+            let nodes = feasible.iter().map(|id| &world.nodes[id.0 as usize]);
+            for (t, n) in totals.iter_mut().zip(nodes) {
+                *t += weight
+                    * plugins::fit_score(
+                        &profile.fit_strategy,
+                        &profile.fit_resources,
+                        [
+                            n.cpu_nonzero_milli as i64 + pod.cpu_nonzero_milli,
+                            n.memory_nonzero_bytes as i64 + pod.memory_nonzero_bytes,
+                        ],
+                        [
+                            n.cpu_allocatable_milli as i64,
+                            n.memory_allocatable_bytes as i64,
+                        ],
+                    );
+            }
+        }
+        ScorePlugin::NodeResourcesBalancedAllocation
+            if profile.balanced_resources == [Resource::Cpu, Resource::Memory]
+                && (pod.cpu_milli > 0 || pod.memory_bytes > 0) =>
+        {
+            // The default two-resource case, same arithmetic as balanced_allocation_score.
+            for (t, id) in totals.iter_mut().zip(feasible) {
+                let n = &world.nodes[id.0 as usize];
+                let cpu_alloc = n.cpu_allocatable_milli as i64;
+                let mem_alloc = n.memory_allocatable_bytes as i64;
+                let score = if cpu_alloc > 0 && mem_alloc > 0 {
+                    let fc = ((n.cpu_requested_milli as i64 + pod.cpu_milli) as f64
+                        / cpu_alloc as f64)
+                        .min(1.0);
+                    let fm = ((n.memory_requested_bytes as i64 + pod.memory_bytes) as f64
+                        / mem_alloc as f64)
+                        .min(1.0);
+                    ((1.0 - (fc - fm).abs() / 2.0) * plugins::MAX_NODE_SCORE as f64) as i64
+                } else {
+                    plugins::MAX_NODE_SCORE
+                };
+                *t += weight * score;
+            }
+        }
+        _ => {
+            if score_plugin(profile, plugin, world, pod, feasible, raw) {
+                for (t, r) in totals.iter_mut().zip(raw.iter()) {
+                    *t += r * weight;
+                }
+            }
+        }
+    }
 }
 
 /// Runs one score plugin (with its PreScore and NormalizeScore) over the feasible nodes into
@@ -459,4 +572,98 @@ pub(crate) fn score_plugin(
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::WorkloadId;
+    use crate::engine::RngStreams;
+    use crate::scenario::load_str;
+    use std::path::Path;
+
+    const CLUSTER: &str = r#"
+name: oracle
+duration: 1m
+cluster:
+  pools:
+    - {name: a, instanceType: m5.xlarge, zones: [z1, z2], count: 6, labels: {disk: ssd}}
+    - name: b
+      instanceType: r5.large
+      zones: [z1, z2]
+      count: 6
+      taints: [{key: spot, value: "true", effect: PreferNoSchedule}]
+    - {name: c, cpu: "3", memory: 5Gi, pricePerHour: 0.1, count: 5}
+workloads:
+  - name: small
+    replicas: 0
+    template: {spec: {containers: [{name: c, resources: {requests: {cpu: 150m, memory: 300Mi}}}]}}
+  - name: best-effort
+    replicas: 0
+    template: {spec: {containers: [{name: c}]}}
+  - name: picky
+    replicas: 0
+    template:
+      spec:
+        affinity:
+          nodeAffinity:
+            preferredDuringSchedulingIgnoredDuringExecution:
+              - {weight: 30, preference: {matchExpressions: [{key: disk, operator: In, values: [ssd]}]}}
+              - {weight: 70, preference: {matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [z2]}]}}
+        containers: [{name: c, resources: {requests: {cpu: 700m, memory: 2Gi}}}]
+"#;
+
+    /// Model-based oracle: the hot path's totals (`add_scores`) must rank nodes exactly as
+    /// the plain sum of every plugin's normalized, weighted score (`score_plugin`) does —
+    /// they may differ only by the same constant on every node.
+    #[test]
+    fn fast_scoring_ranks_nodes_exactly_like_the_full_plugin_sum() {
+        for (profile_name, profile) in [
+            ("default", Profile::default_profile()),
+            ("bin-packing", Profile::bin_packing()),
+            ("rtcr", Profile {
+                fit_strategy: profile::Strategy::RequestedToCapacityRatio(vec![(0, 2), (60, 10), (100, 0)]),
+                fit_resources: vec![(Resource::Cpu, 2), (Resource::Memory, 1)],
+                ..Profile::default_profile()
+            }),
+        ] {
+            let scenario = match load_str("oracle.yaml", CLUSTER, Path::new("."), &[]) {
+                Ok(s) => s,
+                Err(e) => panic!("{e}"),
+            };
+            let mut world = World::new(&scenario);
+            let sched = Scheduler::new(profile.clone(), RngStreams::new(3).stream("s"), &mut world);
+            let mut rng = RngStreams::new(9).stream("fill");
+            for _ in 0..40 {
+                let node = NodeId(rng.random_range(0..world.nodes.len() as u32));
+                let w = WorkloadId(rng.random_range(0..3u32));
+                let pod = world.create_pod(w, SimTime::ZERO);
+                if plugins::fit_filter(&world.nodes[node.0 as usize], &sched.pods[w.0 as usize]) == 0 {
+                    world.bind(pod, node);
+                }
+            }
+            let feasible: Vec<NodeId> = (0..world.nodes.len() as u32).map(NodeId).collect();
+            for (w, pod) in sched.pods.iter().enumerate() {
+                let mut fast = vec![0i64; feasible.len()];
+                let mut raw = Vec::new();
+                for &(plugin, weight) in &profile.scores {
+                    add_scores(&profile, plugin, weight, &world, pod, &feasible, &mut raw, &mut fast);
+                }
+                let mut full = vec![0i64; feasible.len()];
+                for &(plugin, weight) in &profile.scores {
+                    if score_plugin(&profile, plugin, &world, pod, &feasible, &mut raw) {
+                        for (t, r) in full.iter_mut().zip(&raw) {
+                            *t += r * weight;
+                        }
+                    }
+                }
+                let offset = full[0] - fast[0];
+                assert!(
+                    full.iter().zip(&fast).all(|(f, q)| f - q == offset),
+                    "{profile_name}, workload {w}: full {full:?} vs fast {fast:?}"
+                );
+                assert!(full.iter().collect::<std::collections::BTreeSet<_>>().len() > 1, "{profile_name}/{w}: scores should vary");
+            }
+        }
+    }
 }
