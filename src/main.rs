@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use kubesim::report::summary::{Summary, WorkloadSummary, workload_summaries};
 use kubesim::scenario::{InputErrors, SetOverride, load_path, load_quickstart};
 use kubesim::{RunOptions, Scenario};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -63,6 +64,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes to stdout once; a closed pipe (`kubesim run | head -1`) is not an error worth a
+/// panic, the reports are already on disk.
+fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 fn print_input_errors(errors: &InputErrors) {
     for e in &errors.0 {
         eprintln!("error: {e}");
@@ -117,14 +126,14 @@ fn run(args: RunArgs) -> ExitCode {
         }
     };
     if !args.quiet {
-        print_summary(
+        print_stdout(&summary_text(
             &scenario,
             &summary,
             &workload_summaries(&output),
             &out_dir,
             elapsed,
             output.events_processed,
-        );
+        ));
     }
     if args.fail_on_slo && summary.slo_met == Some(false) {
         return ExitCode::from(1);
@@ -140,40 +149,46 @@ fn opt_ms(x: Option<f64>) -> String {
     x.map_or("-".to_string(), |v| format!("{v:.1} ms"))
 }
 
-fn print_summary(
+fn summary_text(
     s: &Scenario,
     sum: &Summary,
     workloads: &[WorkloadSummary],
-    out: &Path,
+    out_dir: &Path,
     elapsed: f64,
     events: u64,
-) {
-    println!(
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
         "kubesim: {} (seed {}): {} s simulated in {:.2} s ({} events)",
         sum.scenario, sum.seed, sum.duration_s, elapsed, events
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  requests   {} offered, {} served within timeout ({} failed)",
         sum.requests_offered,
         pct(sum.availability),
         sum.requests_failed
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  latency    p50 {}, p95 {}, p99 {}",
         opt_ms(sum.latency_p50_ms),
         opt_ms(sum.latency_p95_ms),
         opt_ms(sum.latency_p99_ms)
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  cost       ${:.2} for {:.1} node-hours ({} to {} nodes)",
         sum.cost_total_usd, sum.node_hours, sum.nodes_min, sum.nodes_max
     );
     for w in workloads {
         if w.offered == 0 {
-            println!("  {:<10} no traffic", w.name);
+            let _ = writeln!(out, "  {:<10} no traffic", w.name);
             continue;
         }
-        println!(
+        let _ = writeln!(
+            out,
             "  {:<10} {} of {} requests served, p99 {}",
             w.name,
             pct(w.availability),
@@ -182,7 +197,8 @@ fn print_summary(
         );
     }
     if sum.unschedulable_pod_seconds > 0.0 {
-        println!(
+        let _ = writeln!(
+            out,
             "  pending    {:.0} pod-seconds unschedulable (see events.csv)",
             sum.unschedulable_pod_seconds
         );
@@ -203,29 +219,33 @@ fn print_summary(
                     opt_ms(sum.latency_p99_ms)
                 ));
             }
-            println!(
+            let _ = writeln!(
+                out,
                 "  SLO        {}: {}",
                 if met { "met" } else { "MISSED" },
                 parts.join(", ")
             );
         }
-        _ => println!("  SLO        none given"),
+        _ => {
+            let _ = writeln!(out, "  SLO        none given");
+        }
     }
-    println!("  reports    {}/", out.display());
+    let _ = writeln!(out, "  reports    {}/", out_dir.display());
+    out
 }
 
 fn validate(files: &[PathBuf]) -> ExitCode {
     let mut ok = true;
     for f in files {
         match load_path(f, &[]) {
-            Ok(s) => println!(
-                "ok: {} (scenario `{}`: {} pool(s), {} workload(s), {} s)",
+            Ok(s) => print_stdout(&format!(
+                "ok: {} (scenario `{}`: {} pool(s), {} workload(s), {} s)\n",
                 f.display(),
                 s.name,
                 s.pools.len(),
                 s.workloads.len(),
                 s.duration.as_secs_f64()
-            ),
+            )),
             Err(e) => {
                 ok = false;
                 print_input_errors(&e);

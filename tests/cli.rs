@@ -206,3 +206,22 @@ fn output_folder_holds_only_the_finished_files() {
         ]
     );
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    // `kubesim run | head -1`: the reader goes away before the summary is written.
+    let out = scratch("pipe");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+        .args(["run", "--out", &out.to_string_lossy()])
+        .current_dir(crate::util::repo())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let result = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(result.status.code(), Some(0), "{stderr}");
+    assert!(out.join("summary.json").exists());
+}

@@ -621,11 +621,18 @@ workloads:
         for (profile_name, profile) in [
             ("default", Profile::default_profile()),
             ("bin-packing", Profile::bin_packing()),
-            ("rtcr", Profile {
-                fit_strategy: profile::Strategy::RequestedToCapacityRatio(vec![(0, 2), (60, 10), (100, 0)]),
-                fit_resources: vec![(Resource::Cpu, 2), (Resource::Memory, 1)],
-                ..Profile::default_profile()
-            }),
+            (
+                "rtcr",
+                Profile {
+                    fit_strategy: profile::Strategy::RequestedToCapacityRatio(vec![
+                        (0, 2),
+                        (60, 10),
+                        (100, 0),
+                    ]),
+                    fit_resources: vec![(Resource::Cpu, 2), (Resource::Memory, 1)],
+                    ..Profile::default_profile()
+                },
+            ),
         ] {
             let scenario = match load_str("oracle.yaml", CLUSTER, Path::new("."), &[]) {
                 Ok(s) => s,
@@ -638,7 +645,9 @@ workloads:
                 let node = NodeId(rng.random_range(0..world.nodes.len() as u32));
                 let w = WorkloadId(rng.random_range(0..3u32));
                 let pod = world.create_pod(w, SimTime::ZERO);
-                if plugins::fit_filter(&world.nodes[node.0 as usize], &sched.pods[w.0 as usize]) == 0 {
+                if plugins::fit_filter(&world.nodes[node.0 as usize], &sched.pods[w.0 as usize])
+                    == 0
+                {
                     world.bind(pod, node);
                 }
             }
@@ -647,7 +656,9 @@ workloads:
                 let mut fast = vec![0i64; feasible.len()];
                 let mut raw = Vec::new();
                 for &(plugin, weight) in &profile.scores {
-                    add_scores(&profile, plugin, weight, &world, pod, &feasible, &mut raw, &mut fast);
+                    add_scores(
+                        &profile, plugin, weight, &world, pod, &feasible, &mut raw, &mut fast,
+                    );
                 }
                 let mut full = vec![0i64; feasible.len()];
                 for &(plugin, weight) in &profile.scores {
@@ -662,7 +673,10 @@ workloads:
                     full.iter().zip(&fast).all(|(f, q)| f - q == offset),
                     "{profile_name}, workload {w}: full {full:?} vs fast {fast:?}"
                 );
-                assert!(full.iter().collect::<std::collections::BTreeSet<_>>().len() > 1, "{profile_name}/{w}: scores should vary");
+                assert!(
+                    full.iter().collect::<std::collections::BTreeSet<_>>().len() > 1,
+                    "{profile_name}/{w}: scores should vary"
+                );
             }
         }
     }
