@@ -127,9 +127,9 @@ fn scheduler_configuration_errors_are_located() {
             "scheduler.plugins.score.disabled[0].name: unknown plugin `NodeResourceFit`; did you mean `NodeResourcesFit`?",
         ),
         (
-            "scheduler:\n  plugins:\n    score:\n      enabled: [{name: PodTopologySpread}]\n",
+            "scheduler:\n  plugins:\n    score:\n      enabled: [{name: InterPodAffinity}]\n",
             "11:24:",
-            "plugin `PodTopologySpread` is not modelled yet",
+            "plugin `InterPodAffinity` is not modelled yet",
         ),
         (
             "scheduler:\n  percentageOfNodesToScore: 150\n",
@@ -179,4 +179,51 @@ fn scheduler_configuration_errors_are_located() {
         );
         assert!(r.stderr.contains(message), "{spec}: {}", r.stderr);
     }
+}
+
+#[test]
+fn topology_spread_constraints_bound_the_skew() {
+    let (placed, failed) = placements(&run_scenario("tests/data/scenarios/spread.yaml", &[]));
+    // general-N sits in zone a, b, c for N mod 3 = 0, 1, 2.
+    let zone = |node: &str| {
+        node.rsplit('-')
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .map(|n| n % 3)
+    };
+    let per = |workload: &str, key: &dyn Fn(&str) -> Option<u32>| {
+        let mut counts = BTreeMap::new();
+        for node in nodes_of(&placed, workload) {
+            *counts.entry(key(node)).or_insert(0u32) += 1;
+        }
+        counts
+    };
+    // DoNotSchedule, zone, maxSkew 1: 7 pods over 3 zones → 3/2/2.
+    let zones = per("zonal", &zone);
+    assert_eq!(zones.values().sum::<u32>(), 7);
+    assert!(
+        zones.values().max().copied().unwrap_or(0) - zones.values().min().copied().unwrap_or(0)
+            <= 1,
+        "{zones:?}"
+    );
+    // DoNotSchedule, hostname, maxSkew 1: 9 pods over 6 nodes → no node has 3, every node has 1.
+    let hosts = per("per-node", &|n: &str| {
+        n.rsplit('-').next().and_then(|x| x.parse().ok())
+    });
+    assert_eq!(hosts.len(), 6, "{hosts:?}");
+    assert!(hosts.values().all(|&c| c == 1 || c == 2), "{hosts:?}");
+    // minDomains 2 with one eligible zone: the global minimum counts as 0, so one pod only.
+    assert_eq!(nodes_of(&placed, "needs-two-zones"), ["solo-0"]);
+    assert_eq!(
+        failed.get("needs-two-zones-1").map(String::as_str),
+        Some(
+            "0/7 nodes are available: 1 node(s) didn't match pod topology spread constraints, 6 node(s) didn't match Pod's node affinity/selector."
+        )
+    );
+    // No constraints: the system defaults (hostname 3, zone 5, ScheduleAnyway) spread 6 pods
+    // one per node.
+    let defaults = per("defaults", &|n: &str| {
+        n.rsplit('-').next().and_then(|x| x.parse().ok())
+    });
+    assert_eq!(defaults.len(), 6, "{defaults:?}");
 }

@@ -76,7 +76,7 @@ impl LabelSet {
 }
 
 /// Node-selector operators (`v1.NodeSelectorOperator`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Operator {
     /// The label's value is one of the values.
     In,

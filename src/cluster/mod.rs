@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod labels;
+pub mod topology;
 pub mod world;
 
 pub use world::{Node, NodeId, Pod, PodId, PodState, PoolId, WorkloadId, WorkloadState, World};

@@ -2,8 +2,9 @@
 //! scheduler and reports need (requested CPU and memory per node, ready pods per workload).
 
 use super::labels::{Interner, LabelSet};
+use super::topology::SpreadIndex;
 use crate::engine::SimTime;
-use crate::scenario::{HostPort, PoolSpec, Scenario, Taint, WorkloadSpec};
+use crate::scenario::{HostPort, PodSelector, PoolSpec, Scenario, Taint, WorkloadSpec};
 
 /// Well-known node label: the node's name.
 pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
@@ -140,6 +141,8 @@ pub struct World {
     pub pool_nodes: Vec<Vec<NodeId>>,
     /// Label strings ↔ ids for every node label and pod selector value.
     pub interner: Interner,
+    /// Matching-pod counts for topology spreading.
+    pub spread: SpreadIndex,
 }
 
 impl World {
@@ -160,6 +163,14 @@ impl World {
                 .collect(),
             pool_nodes: vec![Vec::new(); scenario.pools.len()],
             interner: Interner::default(),
+            spread: SpreadIndex::new(
+                &scenario
+                    .workloads
+                    .iter()
+                    .map(|w| w.labels.clone())
+                    .collect::<Vec<_>>(),
+                0,
+            ),
         };
         for (p, pool) in scenario.pools.iter().enumerate() {
             for _ in 0..pool.count {
@@ -209,7 +220,33 @@ impl World {
             created_at: now,
         });
         self.pool_nodes[pool.0 as usize].push(id);
+        self.spread.node_added(&self.nodes[id.0 as usize].labels);
         id
+    }
+
+    /// (node, workload) of every bound pod, for indexes built mid-run.
+    fn bound_pods(&self) -> Vec<(NodeId, u32)> {
+        self.pods
+            .iter()
+            .filter(|p| p.state != PodState::Deleted)
+            .filter_map(|p| p.node.map(|n| (n, p.workload.0)))
+            .collect()
+    }
+
+    /// The spread-index group of a pod selector.
+    pub fn spread_group(&mut self, selector: &PodSelector) -> u32 {
+        let bound = self.bound_pods();
+        let labels: Vec<Vec<(String, String)>> =
+            self.specs.iter().map(|w| w.labels.clone()).collect();
+        self.spread.group(selector, &labels, &bound)
+    }
+
+    /// The spread-index slot of a topology key.
+    pub fn spread_key(&mut self, key: &str) -> u32 {
+        let label = self.interner.intern(key);
+        let bound = self.bound_pods();
+        let node_labels: Vec<&LabelSet> = self.nodes.iter().map(|n| &n.labels).collect();
+        self.spread.key(label, &node_labels, &bound)
     }
 
     /// Creates a Pending pod for a workload.
@@ -248,6 +285,7 @@ impl World {
         n.memory_nonzero_bytes += spec.memory_nonzero_bytes;
         n.used_ports.extend_from_slice(&spec.host_ports);
         n.pods.push(pod);
+        self.spread.pod_changed(p.workload.0 as usize, node, 1);
     }
 
     /// Moves a pod to a new state, keeping the workload's ready count and its time integral.
@@ -289,6 +327,7 @@ impl World {
                 }
             }
             n.pods.retain(|&q| q != pod);
+            self.spread.pod_changed(workload.0 as usize, node, -1);
         }
         self.workloads[workload.0 as usize]
             .active

@@ -17,6 +17,10 @@ pub enum FitReason {
     NodeSelectorMismatch,
     /// NodePorts: "node(s) didn't have free ports for the requested pod ports".
     NodePorts,
+    /// PodTopologySpread: "node(s) didn't match pod topology spread constraints".
+    TopologySpreadMismatch,
+    /// PodTopologySpread: the node lacks a constraint's topology key.
+    TopologyMissingLabel,
     /// NodeResourcesFit: "Too many pods".
     TooManyPods,
     /// NodeResourcesFit: "Insufficient cpu".
@@ -40,6 +44,13 @@ impl FitReason {
             }
             FitReason::NodeSelectorMismatch => {
                 "node(s) didn't match Pod's node affinity/selector".into()
+            }
+            FitReason::TopologySpreadMismatch => {
+                "node(s) didn't match pod topology spread constraints".into()
+            }
+            FitReason::TopologyMissingLabel => {
+                "node(s) didn't match pod topology spread constraints (missing required label)"
+                    .into()
             }
             FitReason::TooManyPods => "Too many pods".into(),
             FitReason::InsufficientCpu => "Insufficient cpu".into(),

@@ -195,6 +195,41 @@ pub struct PodSpecFile {
     pub priority_class_name: Option<Spanned<String>>,
     /// Bind to this node, bypassing node choice (the NodeName filter still applies).
     pub node_name: Option<Spanned<String>>,
+    /// How replicas spread over zones, nodes or any topology key.
+    #[serde(default)]
+    pub topology_spread_constraints: Vec<SpreadConstraintFile>,
+}
+
+/// `v1.TopologySpreadConstraint`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SpreadConstraintFile {
+    /// Largest allowed difference between a domain's matching pods and the least loaded one.
+    pub max_skew: Spanned<i64>,
+    /// Node label whose values are the domains (`topology.kubernetes.io/zone`, `kubernetes.io/hostname`).
+    pub topology_key: String,
+    /// DoNotSchedule (a Filter) or ScheduleAnyway (a Score).
+    pub when_unsatisfiable: Spanned<String>,
+    /// Which pods count.
+    pub label_selector: Option<PodSelectorFile>,
+    /// With fewer eligible domains than this, the global minimum counts as 0.
+    pub min_domains: Option<Spanned<i64>>,
+    /// Honor (default): only nodes matching the pod's node affinity count; Ignore.
+    pub node_affinity_policy: Option<Spanned<String>>,
+    /// Ignore (default) or Honor: only nodes whose taints the pod tolerates count.
+    pub node_taints_policy: Option<Spanned<String>>,
+}
+
+/// `metav1.LabelSelector` for pods.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodSelectorFile {
+    /// Exact labels.
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, String>,
+    /// Requirements (In, NotIn, Exists, DoesNotExist).
+    #[serde(default)]
+    pub match_expressions: Vec<RequirementFile>,
 }
 
 /// `v1.Affinity`.
@@ -486,6 +521,10 @@ pub struct PluginArgsFile {
     pub scoring_strategy: Option<ScoringStrategyFile>,
     /// NodeResourcesBalancedAllocation.
     pub resources: Option<Vec<ResourceWeightFile>>,
+    /// PodTopologySpread: `System` (upstream's defaults) or `List` (`defaultConstraints`).
+    pub defaulting_type: Option<Spanned<String>>,
+    /// PodTopologySpread: constraints for pods without their own (no labelSelector).
+    pub default_constraints: Option<Vec<SpreadConstraintFile>>,
 }
 
 /// `ScoringStrategy`.

@@ -171,6 +171,61 @@ pub struct WorkloadSpec {
     pub host_ports: Vec<HostPort>,
     /// `spec.nodeName`, when the pod asks for one node.
     pub node_name: Option<String>,
+    /// Explicit topology spread constraints (empty: the scheduler's system defaults apply).
+    pub spread: Vec<SpreadConstraint>,
+}
+
+/// A pod label selector (`matchLabels` plus `matchExpressions`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, PartialOrd, Ord)]
+pub struct PodSelector {
+    /// Exact labels, sorted.
+    pub match_labels: Vec<(String, String)>,
+    /// Requirements (In, NotIn, Exists, DoesNotExist).
+    pub expressions: Vec<(String, Operator, Vec<String>)>,
+}
+
+impl PodSelector {
+    /// `metav1.LabelSelector` semantics against a pod's labels.
+    pub fn matches(&self, labels: &[(String, String)]) -> bool {
+        let get = |k: &str| {
+            labels
+                .iter()
+                .find(|(lk, _)| lk == k)
+                .map(|(_, v)| v.as_str())
+        };
+        self.match_labels
+            .iter()
+            .all(|(k, v)| get(k) == Some(v.as_str()))
+            && self.expressions.iter().all(|(k, op, values)| {
+                let v = get(k);
+                match op {
+                    Operator::In => v.is_some_and(|v| values.iter().any(|x| x == v)),
+                    Operator::NotIn => v.is_none_or(|v| !values.iter().any(|x| x == v)),
+                    Operator::Exists => v.is_some(),
+                    Operator::DoesNotExist => v.is_none(),
+                    Operator::Gt | Operator::Lt => false,
+                }
+            })
+    }
+}
+
+/// A `v1.TopologySpreadConstraint`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpreadConstraint {
+    /// maxSkew (≥ 1).
+    pub max_skew: u32,
+    /// Topology key.
+    pub topology_key: String,
+    /// DoNotSchedule (true) or ScheduleAnyway (false).
+    pub hard: bool,
+    /// Which pods count.
+    pub selector: PodSelector,
+    /// minDomains (hard constraints only).
+    pub min_domains: Option<u32>,
+    /// nodeAffinityPolicy Honor (default true).
+    pub honor_affinity: bool,
+    /// nodeTaintsPolicy Honor (default false).
+    pub honor_taints: bool,
 }
 
 /// A `v1.NodeSelectorRequirement`.

@@ -5,7 +5,10 @@
 use super::file::{
     NodeSelectorTermFile, PluginSetFile, PodSpecFile, PriorityClassFile, SchedulerFile,
 };
-use super::model::{HostPort, NodeAffinity, SelectorRequirement, SelectorTerm, WorkloadSpec};
+use super::model::{
+    HostPort, NodeAffinity, PodSelector, SelectorRequirement, SelectorTerm, SpreadConstraint,
+    WorkloadSpec,
+};
 use super::validate::{Ctx, count_in, keyword, keyword_or, loc};
 use crate::cluster::labels::Operator;
 use crate::control::scheduler::profile::{
@@ -192,6 +195,97 @@ pub(super) fn apply_pod_scheduling(
         }
     }
     out.host_ports = ports;
+    out.spread = spec
+        .topology_spread_constraints
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            spread_constraint(
+                cx,
+                c,
+                &format!("{f}.template.spec.topologySpreadConstraints[{i}]"),
+            )
+        })
+        .collect();
+}
+
+fn spread_constraint(
+    cx: &mut Ctx,
+    c: &super::file::SpreadConstraintFile,
+    f: &str,
+) -> SpreadConstraint {
+    let max_skew = count_in(cx, &c.max_skew, &format!("{f}.maxSkew"), 1, 1_000_000);
+    let hard = keyword(
+        cx,
+        &c.when_unsatisfiable,
+        &format!("{f}.whenUnsatisfiable"),
+        "whenUnsatisfiable",
+        &[("DoNotSchedule", true), ("ScheduleAnyway", false)],
+    )
+    .unwrap_or(true);
+    if c.topology_key.is_empty() {
+        cx.err(
+            loc(&c.max_skew),
+            format!("{f}.topologyKey"),
+            "must not be empty",
+        );
+    }
+    let min_domains = c
+        .min_domains
+        .as_ref()
+        .map(|m| count_in(cx, m, &format!("{f}.minDomains"), 1, 1_000_000));
+    if min_domains.is_some() && !hard {
+        cx.err(
+            c.min_domains.as_ref().map(|m| m.referenced),
+            format!("{f}.minDomains"),
+            "minDomains is allowed only with whenUnsatisfiable: DoNotSchedule (upstream validation)",
+        );
+    }
+    let policy =
+        |cx: &mut Ctx, p: &Option<serde_saphyr::Spanned<String>>, name: &str, default: bool| {
+            keyword_or(
+                cx,
+                p.as_ref(),
+                &format!("{f}.{name}"),
+                name,
+                &[("Honor", true), ("Ignore", false)],
+                default,
+            )
+        };
+    let honor_affinity = policy(cx, &c.node_affinity_policy, "nodeAffinityPolicy", true);
+    let honor_taints = policy(cx, &c.node_taints_policy, "nodeTaintsPolicy", false);
+    let mut selector = PodSelector::default();
+    if let Some(sel) = &c.label_selector {
+        selector.match_labels = sel
+            .match_labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let ops = [
+            ("In", Operator::In),
+            ("NotIn", Operator::NotIn),
+            ("Exists", Operator::Exists),
+            ("DoesNotExist", Operator::DoesNotExist),
+        ];
+        for (i, r) in sel.match_expressions.iter().enumerate() {
+            let rf = format!("{f}.labelSelector.matchExpressions[{i}]");
+            if let Some(op) = keyword(cx, &r.operator, &format!("{rf}.operator"), "operator", &ops)
+            {
+                selector
+                    .expressions
+                    .push((r.key.clone(), op, r.values.clone()));
+            }
+        }
+    }
+    SpreadConstraint {
+        max_skew,
+        topology_key: c.topology_key.clone(),
+        hard,
+        selector,
+        min_domains,
+        honor_affinity,
+        honor_taints,
+    }
 }
 
 fn selector_term(cx: &mut Ctx, term: &NodeSelectorTermFile, f: &str) -> SelectorTerm {
@@ -317,6 +411,37 @@ pub(super) fn validate_scheduler(cx: &mut Ctx, raw: Option<&SchedulerFile>) -> P
                     };
                 }
             }
+                        "PodTopologySpread" => {
+                let list = keyword_or(
+                    cx,
+                    pc.args.defaulting_type.as_ref(),
+                    &format!("{f}.args.defaultingType"),
+                    "defaultingType",
+                    &[("System", false), ("List", true)],
+                    false,
+                );
+                profile.default_spread = if list {
+                    pc.args
+                        .default_constraints
+                        .iter()
+                        .flatten()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            let sc = spread_constraint(cx, c, &format!("{f}.args.defaultConstraints[{i}]"));
+                            (sc.topology_key, sc.max_skew, sc.hard)
+                        })
+                        .collect()
+                } else {
+                    if pc.args.default_constraints.as_ref().is_some_and(|c| !c.is_empty()) {
+                        cx.err(
+                            pc.args.defaulting_type.as_ref().map(|d| d.referenced),
+                            format!("{f}.args.defaultConstraints"),
+                            "defaultConstraints need defaultingType: List (upstream validation)",
+                        );
+                    }
+                    crate::control::scheduler::profile::system_default_spread()
+                };
+            }
             "NodeResourcesBalancedAllocation" => {
                 if let Some(res) = &pc.args.resources {
                     profile.balanced_resources =
@@ -326,7 +451,9 @@ pub(super) fn validate_scheduler(cx: &mut Ctx, raw: Option<&SchedulerFile>) -> P
             other => cx.err(
                 loc(&pc.name),
                 format!("{f}.name"),
-                format!("`{other}` takes no arguments the simulator reads (expected NodeResourcesFit or NodeResourcesBalancedAllocation)"),
+                                format!(
+                    "`{other}` takes no arguments the simulator reads (expected NodeResourcesFit, NodeResourcesBalancedAllocation or PodTopologySpread)"
+                ),
             ),
         }
     }

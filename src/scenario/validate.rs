@@ -575,6 +575,7 @@ fn validate_workloads(
             node_affinity: Default::default(),
             host_ports: Vec::new(),
             node_name: None,
+            spread: Vec::new(),
         });
     }
     if total_replicas > u64::from(limits.max_pods) {

@@ -22,6 +22,7 @@
 pub mod plugins;
 pub mod profile;
 pub mod queue;
+pub mod spread;
 
 use crate::cluster::labels::{Interner, LabelId, Requirement, Term};
 use crate::cluster::world::{INSTANCE_TYPE_LABEL, NAME_FIELD, POOL_LABEL, ZONE_LABEL};
@@ -29,7 +30,9 @@ use crate::cluster::{NodeId, PodId, PodState, World};
 use crate::engine::{SimRng, SimTime};
 use crate::metrics::Recorder;
 use crate::metrics::events::{EventKind, FitReason};
-use crate::scenario::{PoolSpec, SelectorTerm, TaintEffect, WorkloadSpec};
+use crate::scenario::{
+    PodSelector, PoolSpec, SelectorTerm, SpreadConstraint, TaintEffect, WorkloadSpec,
+};
 use plugins::PodInfo;
 use profile::{FilterPlugin, Profile, Resource, ScorePlugin, Strategy, num_feasible_nodes_to_find};
 use queue::SchedulingQueue;
@@ -91,6 +94,59 @@ fn compile_term(interner: &mut Interner, term: &SelectorTerm) -> Term {
     Term(reqs)
 }
 
+/// Compiles a workload's topology spread terms: its own constraints, or else the profile's
+/// defaults with the workload's own selector (upstream derives it from the owning
+/// ReplicaSet).
+fn compile_spread(
+    world: &mut World,
+    w: usize,
+    profile: &Profile,
+) -> (Vec<spread::SpreadTerm>, bool) {
+    let spec = world.specs[w].clone();
+    let explicit = !spec.spread.is_empty();
+    let constraints: Vec<SpreadConstraint> = if explicit {
+        spec.spread.clone()
+    } else if spec.labels.is_empty() {
+        Vec::new()
+    } else {
+        let selector = PodSelector {
+            match_labels: spec.labels.clone(),
+            expressions: Vec::new(),
+        };
+        profile
+            .default_spread
+            .iter()
+            .map(|(key, max_skew, hard)| SpreadConstraint {
+                max_skew: *max_skew,
+                topology_key: key.clone(),
+                hard: *hard,
+                selector: selector.clone(),
+                min_domains: None,
+                honor_affinity: true,
+                honor_taints: false,
+            })
+            .collect()
+    };
+    let terms = constraints
+        .into_iter()
+        .map(|c| {
+            let group = world.spread_group(&c.selector);
+            spread::SpreadTerm {
+                group,
+                key: world.spread_key(&c.topology_key),
+                hostname: c.topology_key == crate::cluster::world::HOSTNAME_LABEL,
+                max_skew: i64::from(c.max_skew),
+                hard: c.hard,
+                min_domains: c.min_domains.unwrap_or(1) as usize,
+                self_match: world.spread.workload_matches(w, group),
+                honor_affinity: c.honor_affinity,
+                honor_taints: c.honor_taints,
+            }
+        })
+        .collect();
+    (terms, explicit)
+}
+
 /// Compiles a workload's scheduling-relevant fields against the World's label ids. Values
 /// are interned (not just looked up) so nodes added later can still match them.
 pub fn compile_pod(spec: &WorkloadSpec, interner: &mut Interner) -> PodInfo {
@@ -127,6 +183,8 @@ pub fn compile_pod(spec: &WorkloadSpec, interner: &mut Interner) -> PodInfo {
             .tolerations
             .iter()
             .any(|t| t.tolerates(&unschedulable_taint)),
+        spread: Vec::new(),
+        spread_explicit: false,
     }
 }
 
@@ -146,6 +204,7 @@ struct Scratch {
     raw: Vec<i64>,
     totals: Vec<i64>,
     reasons: Vec<(FitReason, u32)>,
+    spread: spread::SpreadState,
 }
 
 /// The scheduler: profile, compiled pods, queue, round-robin position and random stream.
@@ -163,11 +222,19 @@ pub struct Scheduler {
 impl Scheduler {
     /// A scheduler for `world`'s workloads under `profile`.
     pub fn new(profile: Profile, rng: SimRng, world: &mut World) -> Scheduler {
-        let pods = world
-            .specs
-            .iter()
-            .map(|s| compile_pod(s, &mut world.interner))
-            .collect();
+        let mut pods: Vec<PodInfo> = Vec::with_capacity(world.specs.len());
+        for w in 0..world.specs.len() {
+            let mut info = compile_pod(&world.specs[w].clone(), &mut world.interner);
+            let uses_spread = profile.filters.contains(&FilterPlugin::PodTopologySpread)
+                || profile
+                    .scores
+                    .iter()
+                    .any(|s| s.0 == ScorePlugin::PodTopologySpread);
+            if uses_spread {
+                (info.spread, info.spread_explicit) = compile_spread(world, w, &profile);
+            }
+            pods.push(info);
+        }
         let name_key = Some(world.interner.intern(NAME_FIELD));
         Scheduler {
             profile,
@@ -281,6 +348,29 @@ impl Scheduler {
         } else {
             num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n as u32) as usize
         };
+        // PreFilter: drop the filters that cannot reject this pod, so the per-node loop
+        // runs only the checks that matter.
+        let mut filters = [FilterPlugin::NodeResourcesFit; FilterPlugin::ALL.len()];
+        let mut n_filters = 0;
+        for &f in &self.profile.filters {
+            let noop = match f {
+                FilterPlugin::NodeName => info.node_name.is_none(),
+                FilterPlugin::NodeAffinity => {
+                    info.node_selector.is_empty() && info.required.is_none()
+                }
+                FilterPlugin::NodePorts => info.host_ports.is_empty(),
+                FilterPlugin::PodTopologySpread => !info.spread.iter().any(|t| t.hard),
+                _ => false,
+            };
+            if !noop && n_filters < filters.len() {
+                filters[n_filters] = f;
+                n_filters += 1;
+            }
+        }
+        let filters = &filters[..n_filters];
+        if filters.contains(&FilterPlugin::PodTopologySpread) {
+            sc.spread.prefilter(world, info, &info.spread);
+        }
         let mut processed = 0;
         let mut next = self.next_start % n;
         for _ in 0..n {
@@ -290,7 +380,7 @@ impl Scheduler {
                 next = 0; // wrap without a division per node
             }
             processed += 1;
-            match run_filters(&self.profile.filters, world, id, info, self.name_key) {
+            match run_filters(filters, world, id, info, self.name_key, &sc.spread) {
                 Ok(()) => {
                     sc.feasible.push(id);
                     if sc.feasible.len() >= to_find {
@@ -367,6 +457,7 @@ fn run_filters(
     id: NodeId,
     pod: &PodInfo,
     name_key: Option<LabelId>,
+    spread_state: &spread::SpreadState,
 ) -> Result<(), Failure> {
     let node = &world.nodes[id.0 as usize];
     for f in filters {
@@ -378,6 +469,7 @@ fn run_filters(
             }
             FilterPlugin::NodeAffinity => plugins::node_affinity_filter(node, pod, &world.interner),
             FilterPlugin::NodePorts => plugins::node_ports(node, pod),
+            FilterPlugin::PodTopologySpread => spread_state.filter(world, id, &pod.spread),
             FilterPlugin::NodeResourcesFit => {
                 let bits = plugins::fit_filter(node, pod);
                 if bits != 0 {
@@ -538,6 +630,15 @@ pub(crate) fn score_plugin(
                     ],
                 )
             }));
+        }
+        ScorePlugin::PodTopologySpread => {
+            // PreScore: nothing to score without soft constraints.
+            let soft: Vec<spread::SpreadTerm> =
+                pod.spread.iter().filter(|t| !t.hard).cloned().collect();
+            if soft.is_empty() {
+                return false;
+            }
+            spread::score(world, pod, &soft, pod.spread_explicit, feasible, raw);
         }
         ScorePlugin::NodeResourcesBalancedAllocation => {
             // PreScore: a pod that requests none of the resources is skipped.

@@ -44,6 +44,10 @@ pub struct PodInfo {
     pub node_name: Option<LabelId>,
     /// True when the pod tolerates `node.kubernetes.io/unschedulable:NoSchedule`.
     pub tolerates_unschedulable: bool,
+    /// Topology spread terms: the pod's own, or the profile's defaults.
+    pub spread: Vec<super::spread::SpreadTerm>,
+    /// The terms are the pod's own (nodes lacking a key are then ignored when scoring).
+    pub spread_explicit: bool,
 }
 
 /// NodeUnschedulable: a cordoned node, unless tolerated.

@@ -19,6 +19,8 @@ pub enum FilterPlugin {
     NodePorts,
     /// Requests against allocatable, pod count.
     NodeResourcesFit,
+    /// DoNotSchedule topology spread constraints.
+    PodTopologySpread,
 }
 
 /// Score plugins.
@@ -30,19 +32,22 @@ pub enum ScorePlugin {
     NodeAffinity,
     /// The scoring strategy over requested resources.
     NodeResourcesFit,
+    /// ScheduleAnyway constraints and the system default spreading.
+    PodTopologySpread,
     /// Balance of CPU and memory fractions.
     NodeResourcesBalancedAllocation,
 }
 
 impl FilterPlugin {
     /// Every filter, in upstream order.
-    pub const ALL: [FilterPlugin; 6] = [
+    pub const ALL: [FilterPlugin; 7] = [
         FilterPlugin::NodeUnschedulable,
         FilterPlugin::NodeName,
         FilterPlugin::TaintToleration,
         FilterPlugin::NodeAffinity,
         FilterPlugin::NodePorts,
         FilterPlugin::NodeResourcesFit,
+        FilterPlugin::PodTopologySpread,
     ];
 
     /// Upstream's plugin name.
@@ -54,16 +59,18 @@ impl FilterPlugin {
             FilterPlugin::NodeAffinity => "NodeAffinity",
             FilterPlugin::NodePorts => "NodePorts",
             FilterPlugin::NodeResourcesFit => "NodeResourcesFit",
+            FilterPlugin::PodTopologySpread => "PodTopologySpread",
         }
     }
 }
 
 impl ScorePlugin {
     /// Every score plugin with its upstream default weight, in upstream order.
-    pub const DEFAULTS: [(ScorePlugin, i64); 4] = [
+    pub const DEFAULTS: [(ScorePlugin, i64); 5] = [
         (ScorePlugin::TaintToleration, 3),
         (ScorePlugin::NodeAffinity, 2),
         (ScorePlugin::NodeResourcesFit, 1),
+        (ScorePlugin::PodTopologySpread, 2),
         (ScorePlugin::NodeResourcesBalancedAllocation, 1),
     ];
 
@@ -73,6 +80,7 @@ impl ScorePlugin {
             ScorePlugin::TaintToleration => "TaintToleration",
             ScorePlugin::NodeAffinity => "NodeAffinity",
             ScorePlugin::NodeResourcesFit => "NodeResourcesFit",
+            ScorePlugin::PodTopologySpread => "PodTopologySpread",
             ScorePlugin::NodeResourcesBalancedAllocation => "NodeResourcesBalancedAllocation",
         }
     }
@@ -80,9 +88,8 @@ impl ScorePlugin {
 
 /// Plugin names upstream has that the simulator does not model yet; configuring them is
 /// reported instead of silently ignored.
-pub const NOT_YET_MODELLED: [&str; 6] = [
+pub const NOT_YET_MODELLED: [&str; 5] = [
     "InterPodAffinity",
-    "PodTopologySpread",
     "ImageLocality",
     "VolumeZone",
     "VolumeBinding",
@@ -126,6 +133,17 @@ pub struct Profile {
     pub balanced_resources: Vec<Resource>,
     /// 0 = adaptive; otherwise 1..100.
     pub percentage_of_nodes_to_score: u32,
+    /// PodTopologySpread's default constraints for pods without their own:
+    /// (topology key, maxSkew, DoNotSchedule). Upstream's `System` defaulting by default.
+    pub default_spread: Vec<(String, u32, bool)>,
+}
+
+/// Upstream's system default constraints (`podtopologyspread/plugin.go`).
+pub fn system_default_spread() -> Vec<(String, u32, bool)> {
+    vec![
+        ("kubernetes.io/hostname".to_string(), 3, false),
+        ("topology.kubernetes.io/zone".to_string(), 5, false),
+    ]
 }
 
 impl Profile {
@@ -139,15 +157,19 @@ impl Profile {
             fit_resources: vec![(Resource::Cpu, 1), (Resource::Memory, 1)],
             balanced_resources: vec![Resource::Cpu, Resource::Memory],
             percentage_of_nodes_to_score: 0,
+            default_spread: system_default_spread(),
         }
     }
 
-    /// The default profile with NodeResourcesFit's MostAllocated strategy, the bin-packing
-    /// setup upstream documents ("resource bin packing").
+    /// The default profile with NodeResourcesFit's MostAllocated strategy (upstream's
+    /// "resource bin packing") and PodTopologySpread's `defaultingType: List` with no default
+    /// constraints: otherwise the system default spreading (weight 2) outweighs
+    /// MostAllocated (weight 1) and replicas still spread over nodes.
     pub fn bin_packing() -> Profile {
         Profile {
             name: "bin-packing".to_string(),
             fit_strategy: Strategy::MostAllocated,
+            default_spread: Vec::new(),
             ..Profile::default_profile()
         }
     }
@@ -210,6 +232,7 @@ mod tests {
                 ("TaintToleration", 3),
                 ("NodeAffinity", 2),
                 ("NodeResourcesFit", 1),
+                ("PodTopologySpread", 2),
                 ("NodeResourcesBalancedAllocation", 1)
             ]
         );
