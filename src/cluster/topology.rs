@@ -169,6 +169,16 @@ impl SpreadIndex {
         self.node_counts[g as usize][node.0 as usize]
     }
 
+    /// Every node's domain for a key, indexed by node id (for tight loops).
+    pub fn node_domains(&self, k: u32) -> &[Option<u32>] {
+        &self.keys[k as usize].node_domain
+    }
+
+    /// Every node's matching-pod count for a group, indexed by node id.
+    pub fn node_counts(&self, g: u32) -> &[u32] {
+        &self.node_counts[g as usize]
+    }
+
     /// A node's domain for a key.
     pub fn domain(&self, k: u32, node: NodeId) -> Option<u32> {
         self.keys[k as usize].node_domain[node.0 as usize]

@@ -633,12 +633,10 @@ pub(crate) fn score_plugin(
         }
         ScorePlugin::PodTopologySpread => {
             // PreScore: nothing to score without soft constraints.
-            let soft: Vec<spread::SpreadTerm> =
-                pod.spread.iter().filter(|t| !t.hard).cloned().collect();
-            if soft.is_empty() {
+            if pod.spread.iter().all(|t| t.hard) {
                 return false;
             }
-            spread::score(world, pod, &soft, pod.spread_explicit, feasible, raw);
+            spread::score(world, pod, &pod.spread, pod.spread_explicit, feasible, raw);
         }
         ScorePlugin::NodeResourcesBalancedAllocation => {
             // PreScore: a pod that requests none of the resources is skipped.

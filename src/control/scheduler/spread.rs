@@ -155,34 +155,49 @@ impl SpreadState {
     }
 }
 
-/// Score for the soft terms over `feasible`, normalized, into `raw`. `require_all` is true
-/// for explicit constraints (nodes lacking a key are ignored and score 0).
+/// Go's `math.Round` (half away from zero) for non-negative values, without a libm call.
+fn round_non_negative(x: f64) -> i64 {
+    let t = x as i64; // truncation toward zero
+    if x - t as f64 >= 0.5 { t + 1 } else { t }
+}
+
+/// Score for the soft terms among `terms` over `feasible`, normalized, into `raw`.
+/// `require_all` is true for explicit constraints (nodes lacking a key are ignored and
+/// score 0).
 pub fn score(
     world: &World,
     pod: &PodInfo,
-    soft: &[SpreadTerm],
+    terms: &[SpreadTerm],
     require_all: bool,
     feasible: &[NodeId],
     raw: &mut Vec<i64>,
 ) {
-    let all: Vec<&SpreadTerm> = soft.iter().collect();
+    let soft: Vec<&SpreadTerm> = terms.iter().filter(|t| !t.hard).collect();
     let ignored = |node: NodeId| {
         require_all
-            && all
+            && soft
                 .iter()
                 .any(|t| world.spread.domain(t.key, node).is_none())
     };
+    let kept = if require_all {
+        feasible.iter().filter(|&&n| !ignored(n)).count()
+    } else {
+        feasible.len()
+    };
+    // PreScore: per-term weight ln(size + 2) and, for non-hostname keys, domain counts.
     let mut weights = Vec::with_capacity(soft.len());
     let mut counts: Vec<Vec<i64>> = Vec::with_capacity(soft.len());
     let mut seen = Vec::new();
-    let kept = feasible.iter().filter(|&&n| !ignored(n)).count();
-    for t in soft {
+    for t in &soft {
         let size = if t.hostname {
             kept
         } else {
+            let domains = world.spread.node_domains(t.key);
             let mut in_feasible = vec![false; world.spread.domains(t.key)];
-            for &n in feasible.iter().filter(|&&n| !ignored(n)) {
-                if let Some(d) = world.spread.domain(t.key, n) {
+            for &n in feasible {
+                if let Some(d) = domains[n.0 as usize]
+                    && !ignored(n)
+                {
                     in_feasible[d as usize] = true;
                 }
             }
@@ -191,42 +206,41 @@ pub fn score(
         weights.push(((size + 2) as f64).ln());
         let mut c = Vec::new();
         if !t.hostname {
-            let scope: Vec<&SpreadTerm> = if require_all { all.clone() } else { vec![t] };
+            let scope: Vec<&SpreadTerm> = if require_all { soft.clone() } else { vec![*t] };
             domain_counts(world, pod, t, &scope, &mut c, &mut seen);
         }
         counts.push(c);
     }
     raw.clear();
-    for &node in feasible {
-        if ignored(node) {
-            raw.push(0);
+    raw.resize(feasible.len(), 0);
+    for (slot, &node) in raw.iter_mut().zip(feasible) {
+        if require_all && ignored(node) {
             continue;
         }
         let mut s = 0.0f64;
         for (i, t) in soft.iter().enumerate() {
-            if let Some(d) = world.spread.domain(t.key, node) {
+            if let Some(d) = world.spread.node_domains(t.key)[node.0 as usize] {
                 let cnt = if t.hostname {
-                    i64::from(world.spread.node_count(t.group, node))
+                    i64::from(world.spread.node_counts(t.group)[node.0 as usize])
                 } else {
                     counts[i][d as usize]
                 };
                 s += cnt as f64 * weights[i] + (t.max_skew - 1) as f64;
             }
         }
-        raw.push(s.round() as i64);
+        *slot = round_non_negative(s);
     }
     // NormalizeScore over the nodes not ignored.
-    let live = || {
-        feasible
-            .iter()
-            .zip(raw.iter())
-            .filter(|(n, _)| !ignored(**n))
-            .map(|(_, s)| *s)
-    };
-    let min = live().min().unwrap_or(0);
-    let max = live().max().unwrap_or(0);
+    let (mut min, mut max) = (i64::MAX, 0i64);
+    for (node, &s) in feasible.iter().zip(raw.iter()) {
+        if require_all && ignored(*node) {
+            continue;
+        }
+        min = min.min(s);
+        max = max.max(s);
+    }
     for (node, s) in feasible.iter().zip(raw.iter_mut()) {
-        *s = if ignored(*node) {
+        *s = if require_all && ignored(*node) {
             0
         } else if max == 0 {
             MAX_NODE_SCORE
@@ -301,6 +315,13 @@ mod tests {
         // Normalized with max 4, min 1: 100·(5 − s)/4 = 25, 50, 100.
         let c = "{maxSkew: 2, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app: w}}}";
         assert_eq!(scores(c), [25, 50, 100]);
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero_like_go() {
+        for x in [0.0, 0.4999, 0.5, 1.5, 2.5, 4.159, 1e9 + 0.5] {
+            assert_eq!(round_non_negative(x), x.round() as i64, "{x}");
+        }
     }
 
     #[test]
