@@ -5,7 +5,10 @@
 //! (`n`, `u`, `m`, `k`, `M`, `G`, `T`, `P`, `E`) or a decimal exponent (`e3`, `E-2`).
 //! Conversions round **up** to the next integer unit, as `Quantity.Value()` and
 //! `Quantity.MilliValue()` do, so `0.1m` of CPU is 1 milli-core, never 0.
-//! Kept hand-written: the crates found give poor errors and no milli accessor.
+//! One deliberate difference: a value beyond 64 bits of base units is an error here, where
+//! upstream saturates it (`9Ei` becomes the maximum), because such a number in a scenario
+//! is always a typo. Kept hand-written: the crates found give poor errors and no milli
+//! accessor.
 
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
@@ -297,11 +300,62 @@ mod tests {
         ));
     }
 
+    /// Cases from apimachinery `pkg/api/resource/quantity_test.go` `TestQuantityParse`, as
+    /// the base-unit and milli values `Value()` and `MilliValue()` return (rounded up).
+    #[test]
+    fn upstream_parse_table() {
+        let cases: [(&str, i64, i64); 30] = [
+            ("0", 0, 0),
+            ("0Ki", 0, 0),
+            ("8Ki", 8 * 1024, 8 * 1024 * 1000),
+            ("7Mi", 7 << 20, (7 << 20) * 1000),
+            ("6Gi", 6 << 30, (6i64 << 30) * 1000),
+            ("5Ti", 5 << 40, (5i64 << 40) * 1000),
+            ("5n", 1, 1),
+            ("4u", 1, 1),
+            ("3m", 1, 3),
+            ("50k", 50_000, 50_000_000),
+            ("40T", 40_000_000_000_000, 40_000_000_000_000_000),
+            ("1E-3", 1, 1),
+            ("1E18", 1_000_000_000_000_000_000, i64::MAX),
+            ("100.035k", 100_035, 100_035_000),
+            ("0.0005k", 1, 500),
+            ("0.5e-1", 1, 50),
+            ("10.035M", 10_035_000, 10_035_000_000),
+            ("1.3E+6", 1_300_000, 1_300_000_000),
+            ("1.53E12", 1_530_000_000_000, 1_530_000_000_000_000),
+            ("7.123456M", 7_123_456, 7_123_456_000),
+            ("8.1k", 8_100, 8_100_000),
+            ("3.001n", 1, 1),
+            ("0.00000012345", 1, 1),
+            ("100.035Ki", 102_436, 102_435_840),
+            ("0.5Mi", 524_288, 524_288_000),
+            ("0.05Gi", 53_687_092, 53_687_091_200),
+            ("0.025Ti", 27_487_790_695, 27_487_790_694_400),
+            (".0001k", 1, 100),
+            ("1.", 1, 1000),
+            ("1.G", 1_000_000_000, 1_000_000_000_000),
+        ];
+        for (text, value, milli) in cases {
+            let q = Quantity::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(q.value(), Ok(value), "{text} value");
+            if milli == i64::MAX {
+                assert!(
+                    matches!(q.milli_value(), Err(QuantityError::TooLarge(_))),
+                    "{text} milli"
+                );
+            } else {
+                assert_eq!(q.milli_value(), Ok(milli), "{text} milli");
+            }
+        }
+    }
+
     #[test]
     fn rejects_what_upstream_rejects() {
+        // The invalid list of upstream's TestQuantityParse, then our own extra cases.
         for bad in [
-            "", " 1", "1 ", "5x", "1.1.1", "1i", "-", ".", "1Kb", "1kk", "m", "1e", "1e+",
-            "1.5.Gi", "1mi", "1 Gi", "Gi", "e3",
+            "1.1.M", "1+1.0M", "0.1mi", "0.1am", "aoeu", ".5i", "1i", "-3.01i", "-3.01e-", " 1",
+            "1 ", "", "5x", "1.1.1", "1Kb", "1kk", "m", "1e", "1e+", "1.5.Gi", "1 Gi", "Gi", "e3",
         ] {
             assert!(
                 matches!(Quantity::parse(bad), Err(QuantityError::Syntax(_))),
