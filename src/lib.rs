@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod control;
 pub mod cost;
 pub mod engine;
+pub mod explain;
 pub mod invariants;
 pub mod metrics;
 pub mod report;

@@ -30,6 +30,39 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Explain one scheduling decision: per node, filter verdicts and per-plugin scores.
+    Explain(ExplainArgs),
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// Cluster snapshot: `kubectl get nodes,pods -A -o yaml` output, or multi-document YAML
+    /// of Node and Pod objects.
+    cluster: PathBuf,
+    /// The pod to place: one Pod, or a Deployment (its pod template is used).
+    #[arg(long)]
+    pod: PathBuf,
+    /// Take the scheduler profile (`scheduler` block) from this scenario file.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Check only as many nodes as percentageOfNodesToScore allows, as a real cycle does
+    /// (default: every node).
+    #[arg(long)]
+    sample: bool,
+    /// Seed of the tie-break among nodes with the same top score.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// The JSON object of CONTRACT.md, for scripts.
+    Json,
 }
 
 #[derive(Args)]
@@ -61,6 +94,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { files } => validate(&files),
+        Command::Explain(args) => explain(&args),
     }
 }
 
@@ -257,4 +291,52 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     } else {
         ExitCode::from(2)
     }
+}
+
+fn read_input(path: &Path, what: &str) -> Result<String, InputErrors> {
+    std::fs::read_to_string(path).map_err(|e| {
+        InputErrors::from(kubesim::InputError::file(
+            &path.display().to_string(),
+            format!("cannot read the {what}: {e}"),
+        ))
+    })
+}
+
+fn explain(args: &ExplainArgs) -> ExitCode {
+    let loaded = (|| {
+        let base = match &args.scenario {
+            None => None,
+            Some(path) => {
+                load_path(path, &[])?; // its own errors, with lines, first
+                let text = read_input(path, "scenario")?;
+                serde_saphyr::from_str::<serde_json::Value>(&text).ok()
+            }
+        };
+        let cluster = read_input(&args.cluster, "cluster snapshot")?;
+        let pod = read_input(&args.pod, "pod")?;
+        kubesim::scenario::k8s::read_snapshot(
+            &args.cluster.display().to_string(),
+            &cluster,
+            &args.pod.display().to_string(),
+            &pod,
+            base.as_ref(),
+        )
+    })();
+    let snapshot = match loaded {
+        Ok(s) => s,
+        Err(e) => {
+            print_input_errors(&e);
+            return ExitCode::from(2);
+        }
+    };
+    for w in &snapshot.warnings {
+        eprintln!("warning: {w}");
+    }
+    let seed = args.seed.unwrap_or(snapshot.scenario.seed);
+    let report = kubesim::explain::explain(&snapshot, seed, args.sample);
+    print_stdout(&match args.format {
+        Format::Table => kubesim::explain::render_table(&report),
+        Format::Json => kubesim::explain::render_json(&report),
+    });
+    ExitCode::SUCCESS
 }

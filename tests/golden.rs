@@ -2,28 +2,52 @@
 //! change to what a run reports is a deliberate one. Regenerate with
 //! `KUBESIM_UPDATE_GOLDEN=1 cargo test golden` (ignored when CI=true) and review the diff.
 
-use crate::util::{repo, run_scenario};
+use crate::util::{kubesim, repo, run_scenario};
+use std::path::Path;
+
+/// Compares `got` with the golden file at `path` (or rewrites it when updating).
+fn check_golden(path: &Path, got: &str) {
+    let update = std::env::var_os("KUBESIM_UPDATE_GOLDEN").is_some()
+        && std::env::var("CI").as_deref() != Ok("true");
+    if update {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("golden dir");
+        }
+        std::fs::write(path, got).expect("write golden");
+        return;
+    }
+    let want = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with KUBESIM_UPDATE_GOLDEN=1 to create it)",
+            path.display()
+        )
+    });
+    assert_eq!(got, want, "output differs from {}", path.display());
+}
 
 #[test]
 fn quickstart_outputs_match_the_golden_files() {
     let dir = run_scenario("scenarios/quickstart.yaml", &[]);
     let golden = repo().join("tests/golden/quickstart");
-    let update = std::env::var_os("KUBESIM_UPDATE_GOLDEN").is_some()
-        && std::env::var("CI").as_deref() != Ok("true");
     for f in ["summary.json", "summary.csv", "nodes.csv"] {
         let got = std::fs::read_to_string(dir.join(f)).expect("run output");
-        let path = golden.join(f);
-        if update {
-            std::fs::create_dir_all(&golden).expect("golden dir");
-            std::fs::write(&path, &got).expect("write golden");
-            continue;
-        }
-        let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (run with KUBESIM_UPDATE_GOLDEN=1 to create it)",
-                path.display()
-            )
-        });
-        assert_eq!(got, want, "{f} differs from {}", path.display());
+        check_golden(&golden.join(f), &got);
+    }
+}
+
+#[test]
+fn explain_outputs_match_the_golden_files() {
+    let golden = repo().join("tests/golden/explain");
+    for (format, file) in [("json", "shop-web.json"), ("table", "shop-web.txt")] {
+        let out = kubesim(&[
+            "explain",
+            "tests/data/explain/cluster.yaml",
+            "--pod",
+            "tests/data/explain/pod.yaml",
+            "--format",
+            format,
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        check_golden(&golden.join(file), &out.stdout);
     }
 }

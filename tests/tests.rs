@@ -7,6 +7,7 @@ mod bad_input;
 mod behaviour;
 mod cli;
 mod determinism;
+mod explain;
 mod golden;
 mod scenarios;
 mod scheduling;

@@ -186,20 +186,27 @@ impl World {
         let ordinal = self.pool_nodes[pool.0 as usize].len() as u32;
         let id = NodeId(self.nodes.len() as u32);
         let zone = (ordinal as usize % spec.zones.len().max(1)) as u16;
-        let name = format!("{}-{ordinal}", spec.name);
+        let name = spec
+            .node_names
+            .get(ordinal as usize)
+            .cloned()
+            .unwrap_or_else(|| format!("{}-{ordinal}", spec.name));
         let i = &mut self.interner;
         let mut pairs: Vec<_> = spec
             .labels
             .iter()
             .map(|(k, v)| (i.intern(k), i.intern(v)))
             .collect();
-        pairs.push((i.intern(HOSTNAME_LABEL), i.intern(&name)));
         pairs.push((i.intern(NAME_FIELD), i.intern(&name)));
-        if let Some(z) = spec.zones.get(zone as usize) {
-            pairs.push((i.intern(ZONE_LABEL), i.intern(z)));
+        // A node read from a real manifest carries exactly its own labels.
+        if spec.node_names.is_empty() {
+            pairs.push((i.intern(HOSTNAME_LABEL), i.intern(&name)));
+            if let Some(z) = spec.zones.get(zone as usize) {
+                pairs.push((i.intern(ZONE_LABEL), i.intern(z)));
+            }
+            pairs.push((i.intern(INSTANCE_TYPE_LABEL), i.intern(&spec.instance_type)));
+            pairs.push((i.intern(POOL_LABEL), i.intern(&spec.name)));
         }
-        pairs.push((i.intern(INSTANCE_TYPE_LABEL), i.intern(&spec.instance_type)));
-        pairs.push((i.intern(POOL_LABEL), i.intern(&spec.name)));
         let taints = spec.taints.clone();
         self.nodes.push(Node {
             pool,
@@ -355,10 +362,14 @@ impl World {
         avg
     }
 
-    /// `<pool>-<n>`, the node's name in reports.
+    /// `<pool>-<n>` (or the node's own name), the node's name in reports.
     pub fn node_name(&self, node: NodeId) -> String {
         let n = &self.nodes[node.0 as usize];
-        format!("{}-{}", self.pools[n.pool.0 as usize].name, n.ordinal)
+        let pool = &self.pools[n.pool.0 as usize];
+        match pool.node_names.get(n.ordinal as usize) {
+            Some(name) => name.clone(),
+            None => format!("{}-{}", pool.name, n.ordinal),
+        }
     }
 
     /// `<workload>-<n>`, the pod's name in reports.

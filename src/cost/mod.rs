@@ -39,6 +39,7 @@ mod tests {
             max: 3,
             labels: vec![],
             taints: vec![],
+            node_names: vec![],
         };
         let mut rec = Recorder::new(0, &[3]);
         rec.pool_nodes_changed(SimTime::from_secs(1800), 0, 1);

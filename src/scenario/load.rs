@@ -122,7 +122,7 @@ pub fn load_str(
 }
 
 /// Parser options: `yes`/`on` are strings, not booleans (YAML 1.2 behaviour).
-fn options() -> serde_saphyr::Options {
+pub(super) fn options() -> serde_saphyr::Options {
     serde_saphyr::options! { strict_booleans: true }
 }
 
@@ -149,7 +149,7 @@ pub fn deserialize_located<T: DeserializeOwned>(file: &str, text: &str) -> Resul
 /// A serde_path_to_error path without the `.value` segments that `Spanned` wrappers add
 /// (`cluster.pools.value[0].count.value` → `cluster.pools[0].count`). A real field named
 /// `value` (a taint's) follows a list index and is kept.
-fn clean_path(path: &str) -> String {
+pub(super) fn clean_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     let mut rest = path;
     while let Some(i) = rest.find(".value") {
@@ -167,7 +167,7 @@ fn clean_path(path: &str) -> String {
 }
 
 /// The parser's message without its snippet and location suffix (we print those ourselves).
-fn plain_message(e: &serde_saphyr::Error) -> String {
+pub(super) fn plain_message(e: &serde_saphyr::Error) -> String {
     let text = e.without_snippet().to_string();
     let first = text.lines().next().unwrap_or("").trim();
     match first.rfind(" at line ") {

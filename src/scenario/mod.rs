@@ -6,6 +6,7 @@
 pub mod duration;
 pub mod error;
 pub mod file;
+pub mod k8s;
 pub mod load;
 pub mod model;
 pub mod quantity;

@@ -64,6 +64,8 @@ pub struct PoolSpec {
     pub labels: Vec<(String, String)>,
     /// Node taints.
     pub taints: Vec<Taint>,
+    /// Explicit node names, by ordinal (nodes read from real manifests); empty: `<pool>-<n>`.
+    pub node_names: Vec<String>,
 }
 
 /// Taint effects as upstream names them.

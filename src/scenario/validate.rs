@@ -268,6 +268,7 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             taints: Vec::new(),
+            node_names: Vec::new(),
         };
         if let Some(t) = &p.instance_type {
             let provider = p.provider.as_ref().map(|s| s.value.as_str());

@@ -439,6 +439,151 @@ impl Scheduler {
     }
 }
 
+/// One plugin's contribution to a node's score, for `explain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginScore {
+    /// The plugin.
+    pub plugin: ScorePlugin,
+    /// Score before NormalizeScore.
+    pub raw: i64,
+    /// Score after NormalizeScore (0..100).
+    pub normalized: i64,
+    /// The profile's weight.
+    pub weight: i64,
+}
+
+/// One node's verdict, for `explain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeVerdict {
+    /// The node.
+    pub node: NodeId,
+    /// Why it was filtered out (empty when feasible).
+    pub reasons: Vec<FitReason>,
+    /// Per-plugin scores (feasible nodes only; plugins skipped by PreScore are absent).
+    pub scores: Vec<PluginScore>,
+    /// Σ normalized × weight.
+    pub total: i64,
+}
+
+/// A scheduling decision laid open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// Every node in the order checked.
+    pub nodes: Vec<NodeVerdict>,
+    /// The node the scheduler picks.
+    pub selected: Option<NodeId>,
+}
+
+impl Scheduler {
+    /// Runs the full cycle for `pod` and records every step: all filters on every node (or,
+    /// with `sample`, the nodes upstream's `percentageOfNodesToScore` would check), then every
+    /// score plugin's raw and normalized score on the feasible nodes.
+    pub fn explain(&mut self, world: &World, pod: PodId, sample: bool) -> Explanation {
+        let info = &self.pods[world.pods[pod.0 as usize].workload.0 as usize];
+        let n = world.nodes.len();
+        let mut state = spread::SpreadState::default();
+        if self
+            .profile
+            .filters
+            .contains(&FilterPlugin::PodTopologySpread)
+            && info.spread.iter().any(|t| t.hard)
+        {
+            state.prefilter(world, info, &info.spread);
+        }
+        let to_find = if sample {
+            num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n as u32) as usize
+        } else {
+            n
+        };
+        let mut verdicts = Vec::new();
+        let mut feasible = Vec::new();
+        for i in 0..n {
+            let id = NodeId(((self.next_start + i) % n.max(1)) as u32);
+            let reasons = match run_filters(
+                &self.profile.filters,
+                world,
+                id,
+                info,
+                self.name_key,
+                &state,
+            ) {
+                Ok(()) => {
+                    feasible.push(id);
+                    Vec::new()
+                }
+                Err(Failure::One(r)) => vec![r],
+                Err(Failure::Fit(bits)) => [
+                    (1, FitReason::TooManyPods),
+                    (2, FitReason::InsufficientCpu),
+                    (4, FitReason::InsufficientMemory),
+                ]
+                .into_iter()
+                .filter(|(b, _)| bits & b != 0)
+                .map(|(_, r)| r)
+                .collect(),
+            };
+            verdicts.push(NodeVerdict {
+                node: id,
+                reasons,
+                scores: Vec::new(),
+                total: 0,
+            });
+            if feasible.len() >= to_find {
+                break;
+            }
+        }
+        let (mut raw, mut before) = (Vec::new(), Vec::new());
+        for &(plugin, weight) in &self.profile.scores {
+            if feasible.is_empty()
+                || !score_plugin(
+                    &self.profile,
+                    plugin,
+                    world,
+                    info,
+                    &feasible,
+                    &mut raw,
+                    Some(&mut before),
+                )
+            {
+                continue;
+            }
+            for (k, node) in feasible.iter().enumerate() {
+                if let Some(v) = verdicts.iter_mut().find(|v| v.node == *node) {
+                    v.scores.push(PluginScore {
+                        plugin,
+                        raw: before[k],
+                        normalized: raw[k],
+                        weight,
+                    });
+                    v.total += raw[k] * weight;
+                }
+            }
+        }
+        // selectHost over the feasible nodes, in the order checked.
+        let mut selected: Option<(NodeId, i64)> = None;
+        let mut ties = 0u32;
+        for v in verdicts.iter().filter(|v| v.reasons.is_empty()) {
+            match selected {
+                Some((_, best)) if v.total < best => {}
+                Some((_, best)) if v.total == best => {
+                    ties += 1;
+                    if self.rng.random_range(0..ties) == 0 {
+                        selected = Some((v.node, v.total));
+                    }
+                }
+                _ => {
+                    selected = Some((v.node, v.total));
+                    ties = 1;
+                }
+            }
+        }
+        Explanation {
+            nodes: verdicts,
+            selected: selected.map(|s| s.0),
+        }
+    }
+}
+
 enum Failure {
     One(FitReason),
     Fit(u8),
@@ -585,7 +730,7 @@ fn add_scores(
             }
         }
         _ => {
-            if score_plugin(profile, plugin, world, pod, feasible, raw) {
+            if score_plugin(profile, plugin, world, pod, feasible, raw, None) {
                 for (t, r) in totals.iter_mut().zip(raw.iter()) {
                     *t += r * weight;
                 }
@@ -595,7 +740,8 @@ fn add_scores(
 }
 
 /// Runs one score plugin (with its PreScore and NormalizeScore) over the feasible nodes into
-/// `raw`. Returns false when PreScore skips the plugin for this pod.
+/// `raw`; `before`, when given, receives the scores before NormalizeScore (for `explain`).
+/// Returns false when PreScore skips the plugin for this pod.
 pub(crate) fn score_plugin(
     profile: &Profile,
     plugin: ScorePlugin,
@@ -603,16 +749,25 @@ pub(crate) fn score_plugin(
     pod: &PodInfo,
     feasible: &[NodeId],
     raw: &mut Vec<i64>,
+    mut before: Option<&mut Vec<i64>>,
 ) -> bool {
     raw.clear();
+    fn keep(before: &mut Option<&mut Vec<i64>>, raw: &[i64]) {
+        if let Some(b) = before.as_deref_mut() {
+            b.clear();
+            b.extend_from_slice(raw);
+        }
+    }
     let nodes = feasible.iter().map(|id| &world.nodes[id.0 as usize]);
     match plugin {
         ScorePlugin::TaintToleration => {
             raw.extend(nodes.map(|n| plugins::taint_toleration_score(n, pod)));
+            keep(&mut before, raw);
             plugins::default_normalize(raw, true);
         }
         ScorePlugin::NodeAffinity => {
             raw.extend(nodes.map(|n| plugins::node_affinity_score(n, pod, &world.interner)));
+            keep(&mut before, raw);
             plugins::default_normalize(raw, false);
         }
         ScorePlugin::NodeResourcesFit => {
@@ -630,13 +785,22 @@ pub(crate) fn score_plugin(
                     ],
                 )
             }));
+            keep(&mut before, raw);
         }
         ScorePlugin::PodTopologySpread => {
             // PreScore: nothing to score without soft constraints.
             if pod.spread.iter().all(|t| t.hard) {
                 return false;
             }
-            spread::score(world, pod, &pod.spread, pod.spread_explicit, feasible, raw);
+            spread::score(
+                world,
+                pod,
+                &pod.spread,
+                pod.spread_explicit,
+                feasible,
+                raw,
+                before.as_deref_mut(),
+            );
         }
         ScorePlugin::NodeResourcesBalancedAllocation => {
             // PreScore: a pod that requests none of the resources is skipped.
@@ -668,6 +832,7 @@ pub(crate) fn score_plugin(
                 }
                 plugins::balanced_allocation_score(&fractions[..k])
             }));
+            keep(&mut before, raw);
         }
     }
     true
@@ -761,7 +926,7 @@ workloads:
                 }
                 let mut full = vec![0i64; feasible.len()];
                 for &(plugin, weight) in &profile.scores {
-                    if score_plugin(&profile, plugin, &world, pod, &feasible, &mut raw) {
+                    if score_plugin(&profile, plugin, &world, pod, &feasible, &mut raw, None) {
                         for (t, r) in full.iter_mut().zip(&raw) {
                             *t += r * weight;
                         }

@@ -171,6 +171,7 @@ pub fn score(
     require_all: bool,
     feasible: &[NodeId],
     raw: &mut Vec<i64>,
+    before: Option<&mut Vec<i64>>,
 ) {
     let soft: Vec<&SpreadTerm> = terms.iter().filter(|t| !t.hard).collect();
     let ignored = |node: NodeId| {
@@ -229,6 +230,10 @@ pub fn score(
             }
         }
         *slot = round_non_negative(s);
+    }
+    if let Some(b) = before {
+        b.clear();
+        b.extend_from_slice(raw);
     }
     // NormalizeScore over the nodes not ignored.
     let (mut min, mut max) = (i64::MAX, 0i64);
@@ -296,6 +301,7 @@ mod tests {
             pod.spread_explicit,
             &feasible,
             &mut raw,
+            None,
         );
         raw
     }

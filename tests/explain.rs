@@ -1,0 +1,192 @@
+//! `kubesim explain` end to end on real-looking `kubectl get nodes,pods -A -o yaml` output.
+//! The expected numbers are worked by hand in the comments from the snapshot's figures.
+
+use crate::util::kubesim;
+use serde_json::Value;
+
+const CLUSTER: &str = "tests/data/explain/cluster.yaml";
+
+fn explain_json(pod: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["explain", CLUSTER, "--pod", pod, "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = kubesim(&args);
+    assert_eq!(out.code, 0, "kubesim {args:?}: {}", out.stderr);
+    serde_json::from_str(&out.stdout).expect("explain prints JSON")
+}
+
+fn node<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["nodes"]
+        .as_array()
+        .and_then(|ns| ns.iter().find(|n| n["name"] == name))
+        .unwrap_or_else(|| panic!("node {name} in {v}"))
+}
+
+#[test]
+fn every_node_gets_upstream_reasons_or_scores() {
+    let v = explain_json("tests/data/explain/pod.yaml", &[]);
+    assert_eq!(v["pod"], "shop/web-7c9f8d6b5-new01");
+    assert_eq!(
+        v["nodes"].as_array().map(Vec::len),
+        Some(5),
+        "all nodes are listed"
+    );
+    assert_eq!(
+        node(&v, "ip-10-0-3-41.ec2.internal")["reasons"],
+        serde_json::json!(["node(s) were unschedulable"])
+    );
+    assert_eq!(
+        node(&v, "ip-10-0-3-90.ec2.internal")["reasons"],
+        serde_json::json!(["node(s) had untolerated taint {nvidia.com/gpu: present}"])
+    );
+    // m5.large: 1930m allocatable, 1500m used by cache-0; 7220184Ki, 6Gi used.
+    assert_eq!(
+        node(&v, "ip-10-0-1-52.ec2.internal")["reasons"],
+        serde_json::json!(["Insufficient cpu", "Insufficient memory"])
+    );
+    // LeastAllocated on ip-10-0-2-33 with the new pod: cpu (3920-2100)*100/3920 = 46,
+    // memory (15147552Ki - 4368Mi)*100/15147552Ki = 70; (46+70)/2 = 58. The finished
+    // batch pod on this node takes no room.
+    let fit = &node(&v, "ip-10-0-2-33.ec2.internal")["scores"]["NodeResourcesFit"];
+    assert_eq!(fit["raw"], 58);
+    assert_eq!(fit["weight"], 1);
+    // ip-10-0-1-17 already runs two web replicas: cpu 820*100/3920 = 20, memory 57 → 38.
+    assert_eq!(
+        node(&v, "ip-10-0-1-17.ec2.internal")["scores"]["NodeResourcesFit"]["raw"],
+        38
+    );
+    for n in v["nodes"].as_array().into_iter().flatten() {
+        let sum: i64 = n["scores"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, s)| s["weighted"].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(n["total"].as_i64(), Some(sum), "total of {}", n["name"]);
+        assert_eq!(
+            n["feasible"],
+            n["reasons"].as_array().is_some_and(Vec::is_empty)
+        );
+    }
+    // Fewer web replicas on ip-10-0-2-33 (one, zone 1b) than on ip-10-0-1-17 (two, zone 1a):
+    // default spreading and the emptier node both point there.
+    assert_eq!(v["selected"], "ip-10-0-2-33.ec2.internal");
+}
+
+#[test]
+fn a_bin_packing_profile_from_a_scenario_changes_the_choice() {
+    let v = explain_json(
+        "tests/data/explain/pod.yaml",
+        &["--scenario", "tests/data/explain/bin-packing.yaml"],
+    );
+    // MostAllocated prefers the fuller m5.xlarge, and no default spreading pulls away.
+    assert_eq!(v["selected"], "ip-10-0-1-17.ec2.internal");
+    let scores = node(&v, "ip-10-0-1-17.ec2.internal")["scores"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!scores.contains_key("PodTopologySpread"), "{scores:?}");
+    // MostAllocated: cpu 3100*100/3920 = 79, memory 42; (79+42)/2 = 60.
+    assert_eq!(scores["NodeResourcesFit"]["raw"], 60);
+}
+
+#[test]
+fn a_deployment_is_explained_through_its_pod_template() {
+    let v = explain_json("tests/data/explain/deployment.yaml", &[]);
+    assert_eq!(v["pod"], "shop/cache");
+    let feasible: Vec<&str> = v["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n["feasible"] == true)
+        .filter_map(|n| n["name"].as_str())
+        .collect();
+    // nodeSelector zone us-east-1a: ip-10-0-1-17 and ip-10-0-1-52 (500m of 430m free: no).
+    assert_eq!(feasible, ["ip-10-0-1-17.ec2.internal"]);
+    assert_eq!(
+        node(&v, "ip-10-0-2-33.ec2.internal")["reasons"],
+        serde_json::json!(["node(s) didn't match Pod's node affinity/selector"])
+    );
+}
+
+#[test]
+fn an_unschedulable_pod_gets_upstreams_failed_scheduling_summary() {
+    let out = kubesim(&[
+        "explain",
+        CLUSTER,
+        "--pod",
+        "tests/data/explain/gpu-job.yaml",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("Unschedulable: 0/5 nodes are available: "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("1 node(s) were unschedulable"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("4 Insufficient memory"),
+        "{}",
+        out.stdout
+    );
+    let v = explain_json("tests/data/explain/gpu-job.yaml", &[]);
+    assert_eq!(v["selected"], Value::Null);
+}
+
+#[test]
+fn what_is_not_modelled_is_reported_not_hidden() {
+    let out = kubesim(&["explain", CLUSTER, "--pod", "tests/data/explain/pod.yaml"]);
+    assert!(
+        out.stderr.contains("warning:") && out.stderr.contains("ephemeral-storage"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("1 pending pod(s)"), "{}", out.stderr);
+}
+
+#[test]
+fn bad_snapshots_name_file_line_object_and_field() {
+    let dir = crate::util::scratch("explain-bad");
+    let text = std::fs::read_to_string(crate::util::repo().join(CLUSTER)).expect("fixture");
+    let bad = text.replacen("cpu: 1930m", "cpu: plenty", 1);
+    let path = dir.join("cluster.yaml");
+    std::fs::write(&path, bad).expect("write");
+    let out = kubesim(&[
+        "explain",
+        &path.to_string_lossy(),
+        "--pod",
+        "tests/data/explain/pod.yaml",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("Node ip-10-0-1-52.ec2.internal: status.allocatable.cpu"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("cluster.yaml:"), "{}", out.stderr);
+    let missing = kubesim(&["explain", CLUSTER, "--pod", "no/such/pod.yaml"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("no/such/pod.yaml"),
+        "{}",
+        missing.stderr
+    );
+    std::fs::write(dir.join("two.yaml"), "kind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n---\nkind: Pod\nmetadata: {name: b}\nspec: {containers: []}\n").expect("write");
+    let two = kubesim(&[
+        "explain",
+        CLUSTER,
+        "--pod",
+        &dir.join("two.yaml").to_string_lossy(),
+    ]);
+    assert_eq!(two.code, 2);
+    assert!(
+        two.stderr.contains("expected exactly one Pod"),
+        "{}",
+        two.stderr
+    );
+}
