@@ -9,6 +9,7 @@ use crate::cluster::world::{NodeId, PodId, WorkloadId, World};
 use crate::control::scheduler::{Explanation, Scheduler};
 use crate::engine::RngStreams;
 use crate::engine::time::SimTime;
+use crate::metrics::events::nodes_unavailable;
 use crate::scenario::k8s::Snapshot;
 use serde_json::{Map, Value, json};
 use std::fmt::Write as _;
@@ -113,20 +114,14 @@ fn build_report(
         .filter(|n| n.reasons.is_empty() && Some(n.total) == top)
         .count();
     let failure = ex.selected.is_none().then(|| {
-        let mut counts: Vec<(String, usize)> = Vec::new();
+        let mut counts: Vec<(String, u32)> = Vec::new();
         for r in nodes.iter().flat_map(|n| &n.reasons) {
             match counts.iter_mut().find(|(s, _)| s == r) {
                 Some(c) => c.1 += 1,
                 None => counts.push((r.clone(), 1)),
             }
         }
-        let mut parts: Vec<String> = counts.iter().map(|(r, n)| format!("{n} {r}")).collect();
-        parts.sort();
-        format!(
-            "0/{} nodes are available: {}.",
-            world.nodes.len(),
-            parts.join(", ")
-        )
+        nodes_unavailable(world.nodes.len() as u32, counts.into_iter())
     });
     Report {
         pod: snapshot.pod_names.last().cloned().unwrap_or_default(),

@@ -25,6 +25,8 @@ pub enum Event {
     ScheduleCycle,
     /// The ReplicaSet controller syncs a workload.
     SyncWorkload(WorkloadId),
+    /// A workload with `createAt` is created: its desired count takes effect.
+    CreateWorkload(WorkloadId),
     /// A bound pod's container started.
     PodRunning(PodId),
     /// A pod passed its readiness gate.
@@ -86,6 +88,7 @@ struct Simulation {
     backoff_timer: Option<SimTime>,
     last_tick: SimTime,
     bound: Vec<PodId>,
+    preempted: Vec<PodId>,
 }
 
 /// Runs a scenario to its end.
@@ -111,12 +114,20 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         backoff_timer: None,
         last_tick: SimTime::ZERO,
         bound: Vec::new(),
+        preempted: Vec::new(),
         world,
         scenario: scenario.clone(),
     };
-    for w in 0..scenario.workloads.len() {
-        sim.engine
-            .schedule_at(SimTime::ZERO, Event::SyncWorkload(WorkloadId(w as u32)));
+    for (w, spec) in scenario.workloads.iter().enumerate() {
+        let id = WorkloadId(w as u32);
+        if spec.create_at == SimTime::ZERO {
+            sim.engine
+                .schedule_at(SimTime::ZERO, Event::SyncWorkload(id));
+        } else {
+            sim.world.workloads[w].desired = 0;
+            sim.engine
+                .schedule_at(spec.create_at, Event::CreateWorkload(id));
+        }
     }
     sim.engine.schedule_at(
         scenario.metrics_tick.min(scenario.duration),
@@ -158,6 +169,12 @@ impl Simulation {
         match event {
             Event::MetricsTick => self.metrics_tick(now),
             Event::ScheduleCycle => self.schedule_cycle(now),
+            Event::CreateWorkload(w) => {
+                self.world.workloads[w.0 as usize].desired =
+                    self.world.specs[w.0 as usize].replicas;
+                self.engine
+                    .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
+            }
             Event::SyncWorkload(w) => {
                 let outcome = replicaset::sync(
                     &mut self.world,
@@ -231,8 +248,23 @@ impl Simulation {
     fn schedule_cycle(&mut self, now: SimTime) {
         self.cycle_scheduled = false;
         self.bound.clear();
-        self.scheduler
-            .run_cycle(&mut self.world, now, &mut self.recorder, &mut self.bound);
+        self.scheduler.run_cycle(
+            &mut self.world,
+            now,
+            &mut self.recorder,
+            &mut self.bound,
+            &mut self.preempted,
+        );
+        // Preempted pods' owners replace them; their deletion may let parked pods fit.
+        if !self.preempted.is_empty() {
+            for i in 0..self.preempted.len() {
+                let w = self.world.pods[self.preempted[i].0 as usize].workload;
+                self.engine
+                    .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
+            }
+            self.preempted.clear();
+            self.scheduler.on_cluster_change(&mut self.world, now);
+        }
         for i in 0..self.bound.len() {
             let pod = self.bound[i];
             let startup = if now == SimTime::ZERO && self.scenario.warm_start {

@@ -64,7 +64,7 @@ fn pods_that_fit_nowhere_stay_pending_with_upstreams_message() {
     assert!(!failed.is_empty());
     assert_eq!(
         col(&h, failed[0], "message"),
-        "0/2 nodes are available: 2 Insufficient cpu."
+        "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod."
     );
     let scheduled = rows
         .iter()

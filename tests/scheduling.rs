@@ -70,7 +70,86 @@ fn higher_priority_pods_are_scheduled_first() {
     assert!(
         failed
             .values()
-            .all(|m| m == "0/2 nodes are available: 2 Insufficient cpu.")
+            .all(|m| m == "0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.")
+    );
+}
+
+/// (time, reason, object, message) of every event but creations and bindings.
+fn notable_events(dir: &Path) -> Vec<(String, String, String, String)> {
+    let (h, rows) = read_csv(&dir.join("events.csv"));
+    rows.iter()
+        .filter(|r| !["SuccessfulCreate", "Scheduled"].contains(&col(&h, r, "reason")))
+        .map(|r| {
+            (
+                col(&h, r, "time_s").to_string(),
+                col(&h, r, "reason").to_string(),
+                col(&h, r, "object").to_string(),
+                col(&h, r, "message").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn preemption_makes_room_and_spares_pods_a_budget_protects() {
+    let dir = run_scenario("tests/data/scenarios/preemption.yaml", &[]);
+    let (placed, _) = placements(&dir);
+    assert_eq!(nodes_of(&placed, "api").len(), 2, "{placed:?}");
+    let events = notable_events(&dir);
+    let preempted: Vec<&(String, String, String, String)> =
+        events.iter().filter(|e| e.1 == "Preempted").collect();
+    assert_eq!(preempted.len(), 2, "{events:?}");
+    for e in &preempted {
+        assert_eq!(
+            e.0, "600",
+            "preemption happens when the API is created: {e:?}"
+        );
+        assert!(
+            e.2.starts_with("batch-"),
+            "the PDB keeps reports pods: {e:?}"
+        );
+        assert!(
+            e.3.starts_with("Preempted by pod default/api-") && e.3.contains(" on node small-"),
+            "{e:?}"
+        );
+    }
+    // The replacements have no one to preempt (priority 0 like everything else running).
+    let failed: Vec<&str> = events
+        .iter()
+        .filter(|e| e.1 == "FailedScheduling" && e.2.starts_with("batch-"))
+        .map(|e| e.3.as_str())
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(failed.iter().all(|m| *m
+        == "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."));
+}
+
+#[test]
+fn without_the_budget_the_victims_still_come_from_the_lowest_priority() {
+    let dir = run_scenario(
+        "tests/data/scenarios/preemption.yaml",
+        &["--set", "podDisruptionBudgets=[]"],
+    );
+    let events = notable_events(&dir);
+    assert_eq!(events.iter().filter(|e| e.1 == "Preempted").count(), 2);
+}
+
+#[test]
+fn disabling_default_preemption_leaves_the_high_priority_pods_pending() {
+    let dir = run_scenario(
+        "tests/data/scenarios/preemption.yaml",
+        &[
+            "--set",
+            "scheduler.plugins={postFilter: {disabled: [{name: DefaultPreemption}]}}",
+        ],
+    );
+    let events = notable_events(&dir);
+    assert!(events.iter().all(|e| e.1 != "Preempted"), "{events:?}");
+    let (placed, failed) = placements(&dir);
+    assert!(nodes_of(&placed, "api").is_empty());
+    assert_eq!(
+        failed.get("api-0").map(String::as_str),
+        Some("0/3 nodes are available: 3 Insufficient cpu.")
     );
 }
 
@@ -83,7 +162,7 @@ fn host_ports_and_node_name_constrain_nodes() {
     assert_eq!(
         failed.get("ingress-2").map(String::as_str),
         Some(
-            "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports."
+            "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod."
         )
     );
     assert_eq!(nodes_of(&placed, "pinned"), ["edge-1"; 3]);
@@ -217,7 +296,7 @@ fn topology_spread_constraints_bound_the_skew() {
     assert_eq!(
         failed.get("needs-two-zones-1").map(String::as_str),
         Some(
-            "0/7 nodes are available: 1 node(s) didn't match pod topology spread constraints, 6 node(s) didn't match Pod's node affinity/selector."
+            "0/7 nodes are available: 1 node(s) didn't match pod topology spread constraints, 6 node(s) didn't match Pod's node affinity/selector. preemption: 0/7 nodes are available: 1 No preemption victims found for incoming pod, 6 Preemption is not helpful for scheduling."
         )
     );
     // No constraints: the system defaults (hostname 3, zone 5, ScheduleAnyway) spread 6 pods

@@ -143,6 +143,8 @@ pub struct World {
     pub interner: Interner,
     /// Matching-pod counts for topology spreading.
     pub spread: SpreadIndex,
+    /// PodDisruptionBudgets (read by preemption).
+    pub disruption_budgets: Vec<crate::scenario::DisruptionBudget>,
 }
 
 impl World {
@@ -171,6 +173,7 @@ impl World {
                     .collect::<Vec<_>>(),
                 0,
             ),
+            disruption_budgets: scenario.disruption_budgets.clone(),
         };
         for (p, pool) in scenario.pools.iter().enumerate() {
             for _ in 0..pool.count {

@@ -2,6 +2,7 @@
 //! `events.csv` is written, so emitting an event in the simulation allocates no strings.
 
 use crate::cluster::{NodeId, PodId, WorkloadId, World};
+use crate::control::scheduler::preemption::PreemptionFailure;
 use crate::engine::SimTime;
 
 /// Why a node was filtered out, in upstream's wording when rendered.
@@ -27,6 +28,14 @@ pub enum FitReason {
     InsufficientCpu,
     /// NodeResourcesFit: "Insufficient memory".
     InsufficientMemory,
+}
+
+/// `0/<nodes> nodes are available: <count> <reason>, ....` with the parts sorted as strings,
+/// as upstream's `FitError.Error` writes it.
+pub fn nodes_unavailable(nodes: u32, reasons: impl Iterator<Item = (String, u32)>) -> String {
+    let mut parts: Vec<String> = reasons.map(|(r, n)| format!("{n} {r}")).collect();
+    parts.sort();
+    format!("0/{nodes} nodes are available: {}.", parts.join(", "))
 }
 
 impl FitReason {
@@ -77,6 +86,17 @@ pub enum EventKind {
         nodes: u32,
         /// Reason histogram.
         reasons: Vec<(FitReason, u32)>,
+        /// Why DefaultPreemption could not help (None: it did, or it is disabled).
+        preemption: Option<PreemptionFailure>,
+    },
+    /// A pod was deleted to make room for a higher-priority one (`Preempted`).
+    Preempted {
+        /// The victim.
+        victim: PodId,
+        /// The preemptor.
+        by: PodId,
+        /// The node.
+        node: NodeId,
     },
     /// The ReplicaSet controller created a pod (`SuccessfulCreate`).
     SuccessfulCreate {
@@ -121,20 +141,37 @@ impl EventRecord {
                 pod,
                 nodes,
                 reasons,
+                preemption,
             } => {
-                // Upstream (FitError.Error) lists "<count> <reason>" sorted as strings.
-                let mut parts: Vec<String> = reasons
-                    .iter()
-                    .map(|(r, n)| format!("{n} {}", r.render(world)))
-                    .collect();
-                parts.sort();
-                (
-                    "Pod",
-                    world.pod_name(*pod),
-                    "FailedScheduling",
-                    format!("0/{nodes} nodes are available: {}.", parts.join(", ")),
-                )
+                // Upstream (FitError.Error) lists "<count> <reason>" sorted as strings, then
+                // the PostFilter's message.
+                let parts = reasons.iter().map(|(r, n)| (r.render(world), *n));
+                let mut message = nodes_unavailable(*nodes, parts);
+                match preemption {
+                    None => {}
+                    Some(PreemptionFailure::Never) => {
+                        message.push_str(" preemption: not eligible due to preemptionPolicy=Never.")
+                    }
+                    Some(PreemptionFailure::Nodes(why)) => {
+                        message.push_str(" preemption: ");
+                        message.push_str(&nodes_unavailable(
+                            *nodes,
+                            why.iter().map(|(r, n)| (r.render(world), *n)),
+                        ));
+                    }
+                }
+                ("Pod", world.pod_name(*pod), "FailedScheduling", message)
             }
+            EventKind::Preempted { victim, by, node } => (
+                "Pod",
+                world.pod_name(*victim),
+                "Preempted",
+                format!(
+                    "Preempted by pod default/{} on node {}",
+                    world.pod_name(*by),
+                    world.node_name(*node)
+                ),
+            ),
             EventKind::SuccessfulCreate { workload, pod } => (
                 "ReplicaSet",
                 world.specs[workload.0 as usize].name.clone(),

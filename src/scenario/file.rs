@@ -46,8 +46,35 @@ pub struct ScenarioFile {
     /// PriorityClasses (`scheduling.k8s.io/v1`) that workloads name in `priorityClassName`.
     #[serde(default)]
     pub priority_classes: Vec<PriorityClassFile>,
+    /// PodDisruptionBudgets (`policy/v1`) that preemption tries not to violate.
+    #[serde(default)]
+    pub pod_disruption_budgets: Vec<PodDisruptionBudgetFile>,
     /// Safety limits against runaway scenarios.
     pub limits: Option<LimitsFile>,
+}
+
+/// A PodDisruptionBudget, flattened (`metadata.name` → `name`, the `spec` fields inline).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodDisruptionBudgetFile {
+    /// Budget name.
+    pub name: Spanned<String>,
+    /// Pods it covers; `{}` selects every pod, as in policy/v1.
+    pub selector: Option<PodSelectorFile>,
+    /// Pods that must stay available: a count or a percentage such as `"50%"`.
+    pub min_available: Option<Spanned<IntOrString>>,
+    /// Pods that may be unavailable: a count or a percentage.
+    pub max_unavailable: Option<Spanned<IntOrString>>,
+}
+
+/// Kubernetes' `IntOrString`: `2` or `"50%"`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum IntOrString {
+    /// A count.
+    Int(i64),
+    /// A percentage such as `50%`.
+    Str(String),
 }
 
 /// Node capacity.
@@ -137,6 +164,8 @@ pub struct WorkloadFile {
     pub template: PodTemplateFile,
     /// Time from binding to Ready (image pull, start, readiness).
     pub startup_time: Option<Spanned<Duration>>,
+    /// When the Deployment is created (default 0s: it exists from the start).
+    pub create_at: Option<Spanned<Duration>>,
     /// How each pod serves requests.
     pub service: Option<ServiceModelFile>,
     /// Offered load; components add up, spikes with a multiplier scale the sum.
@@ -478,6 +507,8 @@ pub struct PluginsFile {
     pub filter: Option<PluginSetFile>,
     /// Score plugins (with weights).
     pub score: Option<PluginSetFile>,
+    /// PostFilter plugins (DefaultPreemption).
+    pub post_filter: Option<PluginSetFile>,
 }
 
 /// `PluginSet`.

@@ -33,6 +33,8 @@ pub struct Scenario {
     pub slo: Option<Slo>,
     /// Scheduler profile: plugins, weights, arguments.
     pub scheduler: Profile,
+    /// PodDisruptionBudgets.
+    pub disruption_budgets: Vec<DisruptionBudget>,
     /// Safety limits.
     pub limits: Limits,
 }
@@ -157,6 +159,8 @@ pub struct WorkloadSpec {
     pub tolerations: Vec<Toleration>,
     /// Bind-to-Ready time.
     pub startup: SimTime,
+    /// When the workload is created; its pods appear then.
+    pub create_at: SimTime,
     /// Request service model.
     pub service: ServiceModel,
     /// Offered load over time.
@@ -302,6 +306,39 @@ impl Default for Limits {
         Limits {
             max_pods: 1_000_000,
             max_events: 200_000_000,
+        }
+    }
+}
+
+/// A PodDisruptionBudget: how many selected pods must stay available.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisruptionBudget {
+    /// Name, for messages.
+    pub name: String,
+    /// Pods covered.
+    pub selector: PodSelector,
+    /// Exactly one of the two is set.
+    pub min_available: Option<IntOrPercent>,
+    /// See `min_available`.
+    pub max_unavailable: Option<IntOrPercent>,
+}
+
+/// A count or a percentage (of the expected pods), as PDB fields take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntOrPercent {
+    /// A count.
+    Int(u32),
+    /// A percentage, 0..=100.
+    Percent(u32),
+}
+
+impl IntOrPercent {
+    /// The value scaled against `total`, percentages rounded up (upstream
+    /// `GetScaledValueFromIntOrPercent(..., roundUp=true)`).
+    pub fn scaled_up(self, total: u32) -> u32 {
+        match self {
+            IntOrPercent::Int(v) => v,
+            IntOrPercent::Percent(p) => (u64::from(p) * u64::from(total)).div_ceil(100) as u32,
         }
     }
 }

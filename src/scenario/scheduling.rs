@@ -3,16 +3,17 @@
 //! scheduling fields (node affinity, priorityClassName, host ports, nodeName).
 
 use super::file::{
-    NodeSelectorTermFile, PluginSetFile, PodSpecFile, PriorityClassFile, SchedulerFile,
+    IntOrString, NodeSelectorTermFile, PluginSetFile, PodDisruptionBudgetFile, PodSelectorFile,
+    PodSpecFile, PriorityClassFile, SchedulerFile,
 };
 use super::model::{
-    HostPort, NodeAffinity, PodSelector, SelectorRequirement, SelectorTerm, SpreadConstraint,
-    WorkloadSpec,
+    DisruptionBudget, HostPort, IntOrPercent, NodeAffinity, PodSelector, SelectorRequirement,
+    SelectorTerm, SpreadConstraint, WorkloadSpec,
 };
 use super::validate::{Ctx, count_in, keyword, keyword_or, loc};
 use crate::cluster::labels::Operator;
 use crate::control::scheduler::profile::{
-    FilterPlugin, NOT_YET_MODELLED, Profile, Resource, ScorePlugin, Strategy,
+    DEFAULT_PREEMPTION, FilterPlugin, NOT_YET_MODELLED, Profile, Resource, ScorePlugin, Strategy,
 };
 use std::collections::BTreeMap;
 
@@ -254,29 +255,11 @@ fn spread_constraint(
         };
     let honor_affinity = policy(cx, &c.node_affinity_policy, "nodeAffinityPolicy", true);
     let honor_taints = policy(cx, &c.node_taints_policy, "nodeTaintsPolicy", false);
-    let mut selector = PodSelector::default();
-    if let Some(sel) = &c.label_selector {
-        selector.match_labels = sel
-            .match_labels
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let ops = [
-            ("In", Operator::In),
-            ("NotIn", Operator::NotIn),
-            ("Exists", Operator::Exists),
-            ("DoesNotExist", Operator::DoesNotExist),
-        ];
-        for (i, r) in sel.match_expressions.iter().enumerate() {
-            let rf = format!("{f}.labelSelector.matchExpressions[{i}]");
-            if let Some(op) = keyword(cx, &r.operator, &format!("{rf}.operator"), "operator", &ops)
-            {
-                selector
-                    .expressions
-                    .push((r.key.clone(), op, r.values.clone()));
-            }
-        }
-    }
+    let selector = c
+        .label_selector
+        .as_ref()
+        .map(|sel| pod_selector(cx, sel, &format!("{f}.labelSelector")))
+        .unwrap_or_default();
     SpreadConstraint {
         max_skew,
         topology_key: c.topology_key.clone(),
@@ -286,6 +269,98 @@ fn spread_constraint(
         honor_affinity,
         honor_taints,
     }
+}
+
+/// `metav1.LabelSelector` for pods (matchLabels and matchExpressions).
+fn pod_selector(cx: &mut Ctx, sel: &PodSelectorFile, f: &str) -> PodSelector {
+    let mut selector = PodSelector {
+        match_labels: sel
+            .match_labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        expressions: Vec::new(),
+    };
+    let ops = [
+        ("In", Operator::In),
+        ("NotIn", Operator::NotIn),
+        ("Exists", Operator::Exists),
+        ("DoesNotExist", Operator::DoesNotExist),
+    ];
+    for (i, r) in sel.match_expressions.iter().enumerate() {
+        let rf = format!("{f}.matchExpressions[{i}]");
+        if let Some(op) = keyword(cx, &r.operator, &format!("{rf}.operator"), "operator", &ops) {
+            selector
+                .expressions
+                .push((r.key.clone(), op, r.values.clone()));
+        }
+    }
+    selector
+}
+
+/// Checks the PodDisruptionBudgets as upstream's validation does: exactly one of
+/// minAvailable and maxUnavailable, counts ≥ 0, percentages 0%..100%.
+pub(super) fn validate_disruption_budgets(
+    cx: &mut Ctx,
+    raw: &[PodDisruptionBudgetFile],
+) -> Vec<DisruptionBudget> {
+    let mut out = Vec::new();
+    for (i, b) in raw.iter().enumerate() {
+        let f = format!("podDisruptionBudgets[{i}]");
+        let value = |cx: &mut Ctx, v: &serde_saphyr::Spanned<IntOrString>, field: &str| {
+            let bad = |cx: &mut Ctx, what: String| {
+                cx.err(
+                    Some(v.referenced),
+                    format!("{f}.{field}"),
+                    format!("{what} (expected a count such as 2 or a percentage such as \"50%\")"),
+                );
+                None
+            };
+            match &v.value {
+                IntOrString::Int(n) if (0..=1_000_000).contains(n) => {
+                    Some(IntOrPercent::Int(*n as u32))
+                }
+                IntOrString::Int(n) => bad(cx, format!("{n} is out of range")),
+                IntOrString::Str(s) => match s.strip_suffix('%').map(str::parse::<u32>) {
+                    Some(Ok(p)) if p <= 100 => Some(IntOrPercent::Percent(p)),
+                    _ => bad(
+                        cx,
+                        format!("`{s}` is not a count or a percentage from 0% to 100%"),
+                    ),
+                },
+            }
+        };
+        let min_available = b
+            .min_available
+            .as_ref()
+            .and_then(|v| value(cx, v, "minAvailable"));
+        let max_unavailable = b
+            .max_unavailable
+            .as_ref()
+            .and_then(|v| value(cx, v, "maxUnavailable"));
+        if b.min_available.is_some() == b.max_unavailable.is_some() {
+            cx.err(
+                Some(b.name.referenced),
+                &f,
+                "set exactly one of minAvailable and maxUnavailable",
+            );
+        }
+        out.push(DisruptionBudget {
+            name: b.name.value.clone(),
+            selector: b
+                .selector
+                .as_ref()
+                .map(|s| pod_selector(cx, s, &format!("{f}.selector")))
+                .unwrap_or(PodSelector {
+                    match_labels: Vec::new(),
+                    // A missing selector selects nothing: a key no pod can carry.
+                    expressions: vec![(String::new(), Operator::Exists, Vec::new())],
+                }),
+            min_available,
+            max_unavailable,
+        });
+    }
+    out
 }
 
 fn selector_term(cx: &mut Ctx, term: &NodeSelectorTermFile, f: &str) -> SelectorTerm {
@@ -380,6 +455,7 @@ pub(super) fn validate_scheduler(cx: &mut Ctx, raw: Option<&SchedulerFile>) -> P
             (&plugins.multi_point, "multiPoint"),
             (&plugins.filter, "filter"),
             (&plugins.score, "score"),
+            (&plugins.post_filter, "postFilter"),
         ] {
             if let Some(set) = set {
                 customised = true;
@@ -464,10 +540,33 @@ pub(super) fn validate_scheduler(cx: &mut Ctx, raw: Option<&SchedulerFile>) -> P
 }
 
 fn apply_plugin_set(cx: &mut Ctx, profile: &mut Profile, set: &PluginSetFile, point: &str) {
-    let filters = point != "score";
-    let scores = point != "filter";
+    let post_filter = point == "postFilter" || point == "multiPoint";
+    let filters = point == "filter" || point == "multiPoint";
+    let scores = point == "score" || point == "multiPoint";
     for (i, d) in set.disabled.iter().enumerate() {
         let f = format!("scheduler.plugins.{point}.disabled[{i}].name");
+        if post_filter && (d.name.value == "*" || d.name.value == DEFAULT_PREEMPTION) {
+            profile.preemption = false;
+        }
+        if d.name.value == DEFAULT_PREEMPTION {
+            if !post_filter {
+                cx.err(loc(&d.name), f, format!("{DEFAULT_PREEMPTION} is a postFilter plugin (configure it under postFilter or multiPoint)"));
+            }
+            continue;
+        }
+        if point == "postFilter" {
+            if d.name.value != "*" {
+                cx.err(
+                    loc(&d.name),
+                    f,
+                    format!(
+                        "`{}` is not a postFilter plugin (expected {DEFAULT_PREEMPTION})",
+                        d.name.value
+                    ),
+                );
+            }
+            continue;
+        }
         if d.name.value == "*" {
             if filters {
                 profile.filters.clear();
@@ -489,6 +588,21 @@ fn apply_plugin_set(cx: &mut Ctx, profile: &mut Profile, set: &PluginSetFile, po
     }
     for (i, e) in set.enabled.iter().enumerate() {
         let f = format!("scheduler.plugins.{point}.enabled[{i}]");
+        if e.name.value == DEFAULT_PREEMPTION || point == "postFilter" {
+            if post_filter && e.name.value == DEFAULT_PREEMPTION {
+                profile.preemption = true;
+            } else {
+                cx.err(
+                    loc(&e.name),
+                    format!("{f}.name"),
+                    format!(
+                        "`{}` is not a {point} plugin (DefaultPreemption is the postFilter plugin)",
+                        e.name.value
+                    ),
+                );
+            }
+            continue;
+        }
         let Some((filter, score)) = plugin(cx, &e.name, &format!("{f}.name")) else {
             continue;
         };

@@ -114,6 +114,8 @@ pub fn validate(
     let slo = raw.slo.as_ref().and_then(|s| validate_slo(&mut cx, s));
     let scheduler = super::scheduling::validate_scheduler(&mut cx, raw.scheduler.as_ref());
     let priorities = super::scheduling::validate_priority_classes(&mut cx, &raw.priority_classes);
+    let disruption_budgets =
+        super::scheduling::validate_disruption_budgets(&mut cx, &raw.pod_disruption_budgets);
     for (i, (w, spec)) in raw
         .workloads
         .value
@@ -148,6 +150,7 @@ pub fn validate(
         pools,
         workloads,
         slo,
+        disruption_budgets,
         scheduler,
         limits,
     })
@@ -538,6 +541,17 @@ fn validate_workloads(
             .startup_time
             .as_ref()
             .map_or(DEFAULT_STARTUP, |s| s.value.time());
+        let create_at = w.create_at.as_ref().map_or(SimTime::ZERO, |c| {
+            let t = c.value.time();
+            if t >= duration && duration > SimTime::ZERO {
+                cx.err(
+                    loc(c),
+                    format!("{f}.createAt"),
+                    "must be before the end of the run (duration)",
+                );
+            }
+            t
+        });
         let service = validate_service(cx, w, &f);
         let traffic = validate_traffic(cx, &w.traffic, &f, duration);
         if !w.traffic.is_empty() && w.service.is_none() {
@@ -568,6 +582,7 @@ fn validate_workloads(
             node_selector,
             tolerations,
             startup,
+            create_at,
             service,
             traffic,
             arrivals,

@@ -14,12 +14,15 @@
 //! seeded choice among nodes tied at the top; activeQ ordered by priority then queue time;
 //! back-off 1 s → 10 s; re-queue on node-added and pod-deleted events; the 5-minute flush.
 //!
+//! PostFilter is DefaultPreemption ([`preemption`]).
+//!
 //! Simplified: PreFilter/PreScore exist only as per-pod precomputation ([`PodInfo`]);
-//! InterPodAffinity, PodTopologySpread, ImageLocality, volume plugins and DefaultPreemption
-//! are not modelled yet; nodes are visited sequentially (upstream checks 16 in parallel and
+//! InterPodAffinity, ImageLocality and volume plugins are not modelled yet; nodes are visited
+//! sequentially (upstream checks 16 in parallel and
 //! may overshoot the count); binding is instantaneous and never fails.
 
 pub mod plugins;
+pub mod preemption;
 pub mod profile;
 pub mod queue;
 pub mod spread;
@@ -205,6 +208,11 @@ struct Scratch {
     totals: Vec<i64>,
     reasons: Vec<(FitReason, u32)>,
     spread: spread::SpreadState,
+    /// Nodes that failed on resources, host ports or spreading skew (upstream's
+    /// `Unschedulable`, as opposed to `UnschedulableAndUnresolvable`): preemption may help.
+    resolvable: Vec<NodeId>,
+    /// The subset of `resolvable` that failed on spreading skew.
+    skewed: Vec<NodeId>,
 }
 
 /// The scheduler: profile, compiled pods, queue, round-robin position and random stream.
@@ -217,6 +225,10 @@ pub struct Scheduler {
     rng: SimRng,
     name_key: Option<LabelId>,
     scratch: Scratch,
+    /// PodDisruptionBudgets each workload's pods fall under, by workload index.
+    workload_budgets: Vec<Vec<u32>>,
+    /// Workloads each budget selects, by budget index.
+    budget_members: Vec<Vec<u32>>,
 }
 
 impl Scheduler {
@@ -236,6 +248,21 @@ impl Scheduler {
             pods.push(info);
         }
         let name_key = Some(world.interner.intern(NAME_FIELD));
+        let budget_members: Vec<Vec<u32>> = world
+            .disruption_budgets
+            .iter()
+            .map(|b| {
+                (0..world.specs.len() as u32)
+                    .filter(|&w| b.selector.matches(&world.specs[w as usize].labels))
+                    .collect()
+            })
+            .collect();
+        let mut workload_budgets = vec![Vec::new(); world.specs.len()];
+        for (b, members) in budget_members.iter().enumerate() {
+            for &w in members {
+                workload_budgets[w as usize].push(b as u32);
+            }
+        }
         Scheduler {
             profile,
             pods,
@@ -244,6 +271,8 @@ impl Scheduler {
             rng,
             name_key,
             scratch: Scratch::default(),
+            workload_budgets,
+            budget_members,
         }
     }
 
@@ -288,13 +317,15 @@ impl Scheduler {
         self.queue.flush_backoff(world, now);
     }
 
-    /// Schedules every pod in activeQ once, in queue order; bound pods go to `bound`.
+    /// Schedules every pod in activeQ once, in queue order; bound pods go to `bound`, pods
+    /// deleted by preemption to `preempted` (their owners must replace them).
     pub fn run_cycle(
         &mut self,
         world: &mut World,
         now: SimTime,
         recorder: &mut Recorder,
         bound: &mut Vec<PodId>,
+        preempted: &mut Vec<PodId>,
     ) {
         while let Some(pod) = self.queue.pop() {
             if world.pods[pod.0 as usize].state != PodState::Pending {
@@ -319,18 +350,106 @@ impl Scheduler {
                         recorder.unschedulable_changed(now, 1);
                     }
                     let nodes = world.nodes.len() as u32;
+                    let outcome = if self.profile.preemption {
+                        Some(self.post_filter(world, pod))
+                    } else {
+                        None
+                    };
+                    let failure = match &outcome {
+                        Some(Err(f)) => Some(f.clone()),
+                        _ => None,
+                    };
                     recorder.event(
                         now,
                         EventKind::FailedScheduling {
                             pod,
                             nodes,
                             reasons,
+                            preemption: failure,
                         },
                     );
-                    self.queue.add_unschedulable(pod);
+                    match outcome {
+                        Some(Ok(candidate)) => {
+                            for &victim in &candidate.victims {
+                                recorder.event(
+                                    now,
+                                    EventKind::Preempted {
+                                        victim,
+                                        by: pod,
+                                        node: candidate.node,
+                                    },
+                                );
+                                world.delete_pod(victim, now);
+                                preempted.push(victim);
+                            }
+                            // The victims are gone at once (no grace period is modelled), so
+                            // the preemptor binds to its nominated node now: what upstream's
+                            // next cycle does, with nominated pods keeping others off the node.
+                            let p = &mut world.pods[pod.0 as usize];
+                            p.unschedulable_since = None;
+                            recorder.unschedulable_changed(now, -1);
+                            world.bind(pod, candidate.node);
+                            recorder.event(
+                                now,
+                                EventKind::Scheduled {
+                                    pod,
+                                    node: candidate.node,
+                                },
+                            );
+                            bound.push(pod);
+                        }
+                        _ => self.queue.add_unschedulable(pod),
+                    }
                 }
             }
         }
+    }
+
+    /// DefaultPreemption for a pod the last cycle found no node for.
+    fn post_filter(
+        &mut self,
+        world: &World,
+        pod: PodId,
+    ) -> Result<preemption::Candidate, preemption::PreemptionFailure> {
+        let w = world.pods[pod.0 as usize].workload.0 as usize;
+        let spec = &world.specs[w];
+        if !spec.preempts {
+            return Err(preemption::PreemptionFailure::Never);
+        }
+        let priority = spec.priority;
+        let potential = &self.scratch.resolvable;
+        // No pod of lower priority runs anywhere: no node can have victims.
+        let any_lower = world.specs.iter().enumerate().any(|(v, s)| {
+            s.priority < priority
+                && world.workloads[v]
+                    .active
+                    .iter()
+                    .any(|p| world.pods[p.0 as usize].node.is_some())
+        });
+        if !any_lower {
+            let mut why = Vec::new();
+            let unhelpful = (world.nodes.len() - potential.len()) as u32;
+            if unhelpful > 0 {
+                why.push((preemption::PreemptReason::NotHelpful, unhelpful));
+            }
+            if !potential.is_empty() {
+                why.push((preemption::PreemptReason::NoVictims, potential.len() as u32));
+            }
+            return Err(preemption::PreemptionFailure::Nodes(why));
+        }
+        let allowed =
+            preemption::disruptions_allowed(world, &world.disruption_budgets, &self.budget_members);
+        let attempt = preemption::Attempt {
+            world,
+            pod: &self.pods[w],
+            priority,
+            workload_budgets: &self.workload_budgets,
+            allowed: &allowed,
+            potential,
+            skewed: &self.scratch.skewed,
+            nodes: world.nodes.len(),
+        };
+        preemption::preempt(&attempt, &mut self.rng)
     }
 
     /// One `schedulePod`: filter (sampled, round-robin), score, select.
@@ -340,6 +459,8 @@ impl Scheduler {
         let sc = &mut self.scratch;
         sc.feasible.clear();
         sc.reasons.clear();
+        sc.resolvable.clear();
+        sc.skewed.clear();
         if n == 0 {
             return Decision::Unschedulable(Vec::new());
         }
@@ -387,8 +508,17 @@ impl Scheduler {
                         break;
                     }
                 }
-                Err(Failure::One(r)) => count(&mut sc.reasons, r),
+                Err(Failure::One(r)) => {
+                    if r == FitReason::NodePorts {
+                        sc.resolvable.push(id);
+                    } else if r == FitReason::TopologySpreadMismatch {
+                        sc.resolvable.push(id);
+                        sc.skewed.push(id);
+                    }
+                    count(&mut sc.reasons, r)
+                }
                 Err(Failure::Fit(bits)) => {
+                    sc.resolvable.push(id);
                     for (bit, r) in [
                         (1, FitReason::TooManyPods),
                         (2, FitReason::InsufficientCpu),

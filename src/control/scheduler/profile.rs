@@ -88,13 +88,15 @@ impl ScorePlugin {
 
 /// Plugin names upstream has that the simulator does not model yet; configuring them is
 /// reported instead of silently ignored.
-pub const NOT_YET_MODELLED: [&str; 5] = [
+pub const NOT_YET_MODELLED: [&str; 4] = [
     "InterPodAffinity",
     "ImageLocality",
     "VolumeZone",
     "VolumeBinding",
-    "DefaultPreemption",
 ];
+
+/// The PostFilter plugin's upstream name.
+pub const DEFAULT_PREEMPTION: &str = "DefaultPreemption";
 
 /// A resource the scoring strategies weigh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +138,8 @@ pub struct Profile {
     /// PodTopologySpread's default constraints for pods without their own:
     /// (topology key, maxSkew, DoNotSchedule). Upstream's `System` defaulting by default.
     pub default_spread: Vec<(String, u32, bool)>,
+    /// DefaultPreemption (the PostFilter) is enabled.
+    pub preemption: bool,
 }
 
 /// Upstream's system default constraints (`podtopologyspread/plugin.go`).
@@ -158,6 +162,7 @@ impl Profile {
             balanced_resources: vec![Resource::Cpu, Resource::Memory],
             percentage_of_nodes_to_score: 0,
             default_spread: system_default_spread(),
+            preemption: true,
         }
     }
 
