@@ -190,3 +190,35 @@ fn bad_snapshots_name_file_line_object_and_field() {
         two.stderr
     );
 }
+
+#[test]
+fn pod_anti_affinity_is_scoped_to_the_pods_namespace() {
+    // In its own namespace `other` there are no web pods: every node with room fits.
+    let v = explain_json("tests/data/explain/anti-web.yaml", &[]);
+    assert_eq!(
+        node(&v, "ip-10-0-1-17.ec2.internal")["feasible"],
+        true,
+        "{v}"
+    );
+    // Naming the `shop` namespace makes the web pods count: their nodes are refused.
+    let dir = crate::util::scratch("explain-ns");
+    let text =
+        std::fs::read_to_string(crate::util::repo().join("tests/data/explain/anti-web.yaml"))
+            .expect("fixture")
+            .replace(
+                "      - labelSelector:",
+                "      - namespaces: [shop]\n        labelSelector:",
+            );
+    let path = dir.join("anti-web-shop.yaml");
+    std::fs::write(&path, text).expect("write");
+    let v = explain_json(&path.to_string_lossy(), &[]);
+    for web_node in ["ip-10-0-1-17.ec2.internal", "ip-10-0-2-33.ec2.internal"] {
+        assert_eq!(
+            node(&v, web_node)["reasons"],
+            serde_json::json!(["node(s) didn't match pod anti-affinity rules"]),
+            "{web_node}"
+        );
+    }
+    // Only the small m5.large is left, and it runs the cache pod (no web): it fits 100m.
+    assert_eq!(v["selected"], "ip-10-0-1-52.ec2.internal");
+}

@@ -154,6 +154,47 @@ fn disabling_default_preemption_leaves_the_high_priority_pods_pending() {
 }
 
 #[test]
+fn pod_affinity_and_anti_affinity_place_pods_by_their_neighbours() {
+    let dir = run_scenario("tests/data/scenarios/pod-affinity.yaml", &[]);
+    let (placed, failed) = placements(&dir);
+    let cache = nodes_of(&placed, "cache");
+    assert_eq!(cache.len(), 1);
+    // Required affinity on the zone: every web pod in zone-b, where the cache runs.
+    let web = nodes_of(&placed, "web");
+    assert_eq!(web.len(), 4);
+    assert!(web.iter().all(|n| n.starts_with("b-")), "{web:?}");
+    // Required anti-affinity on the hostname: four nodes, four db pods, one pending.
+    let mut db = nodes_of(&placed, "db");
+    db.sort();
+    db.dedup();
+    assert_eq!(db.len(), 4, "one db per node: {placed:?}");
+    assert_eq!(
+        failed.get("db-4").map(String::as_str),
+        Some(
+            "0/4 nodes are available: 4 node(s) didn't match pod anti-affinity rules. preemption: 0/4 nodes are available: 4 No preemption victims found for incoming pod."
+        )
+    );
+    // Preferred anti-affinity (weight 100) outweighs the resource scores: zone-a.
+    let batch = nodes_of(&placed, "batch");
+    assert!(batch.iter().all(|n| n.starts_with("a-")), "{batch:?}");
+    // Dropping the preference lets batch pods use zone-b as well.
+    let dir = run_scenario(
+        "tests/data/scenarios/pod-affinity.yaml",
+        &[
+            "--set",
+            "scheduler.plugins={score: {disabled: [{name: InterPodAffinity}]}}",
+        ],
+    );
+    let (placed, _) = placements(&dir);
+    assert!(
+        nodes_of(&placed, "batch")
+            .iter()
+            .any(|n| n.starts_with("b-")),
+        "{placed:?}"
+    );
+}
+
+#[test]
 fn host_ports_and_node_name_constrain_nodes() {
     let (placed, failed) = placements(&run_scenario("tests/data/scenarios/host-ports.yaml", &[]));
     let mut ingress = nodes_of(&placed, "ingress");
@@ -206,9 +247,9 @@ fn scheduler_configuration_errors_are_located() {
             "scheduler.plugins.score.disabled[0].name: unknown plugin `NodeResourceFit`; did you mean `NodeResourcesFit`?",
         ),
         (
-            "scheduler:\n  plugins:\n    score:\n      enabled: [{name: InterPodAffinity}]\n",
+            "scheduler:\n  plugins:\n    score:\n      enabled: [{name: ImageLocality}]\n",
             "11:24:",
-            "plugin `InterPodAffinity` is not modelled yet",
+            "plugin `ImageLocality` is not modelled yet",
         ),
         (
             "scheduler:\n  percentageOfNodesToScore: 150\n",

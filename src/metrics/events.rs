@@ -22,6 +22,12 @@ pub enum FitReason {
     TopologySpreadMismatch,
     /// PodTopologySpread: the node lacks a constraint's topology key.
     TopologyMissingLabel,
+    /// InterPodAffinity: "node(s) didn't match pod affinity rules".
+    PodAffinityMismatch,
+    /// InterPodAffinity: "node(s) didn't match pod anti-affinity rules".
+    PodAntiAffinityMismatch,
+    /// InterPodAffinity: "node(s) didn't satisfy existing pods anti-affinity rules".
+    ExistingAntiAffinity,
     /// NodeResourcesFit: "Too many pods".
     TooManyPods,
     /// NodeResourcesFit: "Insufficient cpu".
@@ -60,6 +66,13 @@ impl FitReason {
             FitReason::TopologyMissingLabel => {
                 "node(s) didn't match pod topology spread constraints (missing required label)"
                     .into()
+            }
+            FitReason::PodAffinityMismatch => "node(s) didn't match pod affinity rules".into(),
+            FitReason::PodAntiAffinityMismatch => {
+                "node(s) didn't match pod anti-affinity rules".into()
+            }
+            FitReason::ExistingAntiAffinity => {
+                "node(s) didn't satisfy existing pods anti-affinity rules".into()
             }
             FitReason::TooManyPods => "Too many pods".into(),
             FitReason::InsufficientCpu => "Insufficient cpu".into(),

@@ -267,6 +267,42 @@ pub struct PodSelectorFile {
 pub struct AffinityFile {
     /// `v1.NodeAffinity`.
     pub node_affinity: Option<NodeAffinityFile>,
+    /// `v1.PodAffinity`: near pods that match.
+    pub pod_affinity: Option<PodAffinityFile>,
+    /// `v1.PodAntiAffinity`: away from pods that match.
+    pub pod_anti_affinity: Option<PodAffinityFile>,
+}
+
+/// `v1.PodAffinity` / `v1.PodAntiAffinity` (the same shape).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodAffinityFile {
+    /// Hard terms, ANDed.
+    #[serde(default)]
+    pub required_during_scheduling_ignored_during_execution: Vec<PodAffinityTermFile>,
+    /// Soft terms with weights 1..100.
+    #[serde(default)]
+    pub preferred_during_scheduling_ignored_during_execution: Vec<WeightedPodAffinityTermFile>,
+}
+
+/// `v1.PodAffinityTerm` (one namespace is simulated, so namespaces are not read).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodAffinityTermFile {
+    /// Pods the term is about; absent selects none.
+    pub label_selector: Option<PodSelectorFile>,
+    /// Node label whose value defines "the same place" (`kubernetes.io/hostname`, a zone).
+    pub topology_key: Spanned<String>,
+}
+
+/// `v1.WeightedPodAffinityTerm`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WeightedPodAffinityTermFile {
+    /// 1..100.
+    pub weight: Spanned<i64>,
+    /// The term.
+    pub pod_affinity_term: PodAffinityTermFile,
 }
 
 /// `v1.NodeAffinity`.

@@ -236,7 +236,8 @@ pub fn read_snapshot(
                 for d in dropped {
                     *dropped_requests.entry(d).or_default() += 1;
                 }
-                workloads.push(workload(i, obj.pointer("/metadata/labels"), spec));
+                let ns = str_at(obj, &["metadata", "namespace"]).unwrap_or("default");
+                workloads.push(workload(i, obj.pointer("/metadata/labels"), spec, ns));
                 pod_names.push(name.clone());
                 bound_nodes.push(node.to_string());
                 origins.push(Origin {
@@ -293,7 +294,8 @@ pub fn read_snapshot(
         ));
     }
     let i = workloads.len();
-    workloads.push(workload(i, template.pointer("/metadata/labels"), spec));
+    let ns = str_at(incoming_obj, &["metadata", "namespace"]).unwrap_or("default");
+    workloads.push(workload(i, template.pointer("/metadata/labels"), spec, ns));
     pod_names.push(incoming_name.clone());
     origins.push(Origin {
         file: pod_file,
@@ -530,12 +532,68 @@ fn string_map(v: Option<&Value>) -> Value {
     )
 }
 
-fn workload(i: usize, labels: Option<&Value>, spec: Value) -> Value {
+/// A pseudo-label carrying each pod's namespace: the model has one namespace, so selectors
+/// (spread constraints, affinity terms) get a requirement on it to stay within the pod's own
+/// namespace (or the term's `namespaces`), as upstream's do.
+pub const NAMESPACE_LABEL: &str = "kubesim.io/namespace";
+
+fn workload(i: usize, labels: Option<&Value>, mut spec: Value, namespace: &str) -> Value {
+    scope_selectors(&mut spec, namespace);
+    let mut labels = string_map(labels);
+    if let Value::Object(m) = &mut labels {
+        m.insert(NAMESPACE_LABEL.into(), Value::from(namespace));
+    }
     json!({
         "name": format!("pod{i}"),
         "replicas": 0,
-        "template": { "metadata": { "labels": string_map(labels) }, "spec": spec },
+        "template": { "metadata": { "labels": labels }, "spec": spec },
     })
+}
+
+/// Adds the namespace requirement to every pod selector of a (pruned) pod spec.
+fn scope_selectors(spec: &mut Value, namespace: &str) {
+    fn require(selector: Option<&mut Value>, namespaces: Vec<Value>, own: &str) {
+        let Some(Value::Object(sel)) = selector else {
+            return;
+        };
+        if namespaces.is_empty() {
+            let labels = sel.entry("matchLabels").or_insert_with(|| json!({}));
+            if let Value::Object(m) = labels {
+                m.insert(NAMESPACE_LABEL.into(), Value::from(own));
+            }
+        } else {
+            let exprs = sel.entry("matchExpressions").or_insert_with(|| json!([]));
+            if let Value::Array(list) = exprs {
+                list.push(json!({"key": NAMESPACE_LABEL, "operator": "In", "values": namespaces}));
+            }
+        }
+    }
+    if let Some(Value::Array(list)) = spec.pointer_mut("/topologySpreadConstraints") {
+        for c in list {
+            require(c.get_mut("labelSelector"), Vec::new(), namespace);
+        }
+    }
+    for kind in ["podAffinity", "podAntiAffinity"] {
+        let Some(Value::Object(aff)) = spec.pointer_mut(&format!("/affinity/{kind}")) else {
+            continue;
+        };
+        let mut terms: Vec<&mut Value> = Vec::new();
+        for (key, list) in aff.iter_mut() {
+            let Value::Array(list) = list else { continue };
+            if key == "requiredDuringSchedulingIgnoredDuringExecution" {
+                terms.extend(list.iter_mut());
+            } else {
+                terms.extend(list.iter_mut().filter_map(|p| p.get_mut("podAffinityTerm")));
+            }
+        }
+        for term in terms {
+            let namespaces = match term.as_object_mut().and_then(|t| t.remove("namespaces")) {
+                Some(Value::Array(ns)) => ns,
+                _ => Vec::new(),
+            };
+            require(term.get_mut("labelSelector"), namespaces, namespace);
+        }
+    }
 }
 
 /// The shape of the modelled part of a PodSpec.
@@ -564,6 +622,24 @@ const NODE_TERM: Shape = Shape::Obj(&[
 const SELECTOR: Shape = Shape::Obj(&[
     ("matchLabels", Shape::Strings),
     ("matchExpressions", Shape::List(&REQUIREMENT)),
+]);
+const POD_TERM: Shape = Shape::Obj(&[
+    ("labelSelector", SELECTOR),
+    ("topologyKey", Shape::Any),
+    ("namespaces", Shape::Any),
+]);
+const POD_AFFINITY: Shape = Shape::Obj(&[
+    (
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        Shape::List(&POD_TERM),
+    ),
+    (
+        "preferredDuringSchedulingIgnoredDuringExecution",
+        Shape::List(&Shape::Obj(&[
+            ("weight", Shape::Any),
+            ("podAffinityTerm", POD_TERM),
+        ])),
+    ),
 ]);
 static POD_SPEC: Shape = Shape::Obj(&[
     (
@@ -600,22 +676,26 @@ static POD_SPEC: Shape = Shape::Obj(&[
     ),
     (
         "affinity",
-        Shape::Obj(&[(
-            "nodeAffinity",
-            Shape::Obj(&[
-                (
-                    "requiredDuringSchedulingIgnoredDuringExecution",
-                    Shape::Obj(&[("nodeSelectorTerms", Shape::List(&NODE_TERM))]),
-                ),
-                (
-                    "preferredDuringSchedulingIgnoredDuringExecution",
-                    Shape::List(&Shape::Obj(&[
-                        ("weight", Shape::Any),
-                        ("preference", NODE_TERM),
-                    ])),
-                ),
-            ]),
-        )]),
+        Shape::Obj(&[
+            ("podAffinity", POD_AFFINITY),
+            ("podAntiAffinity", POD_AFFINITY),
+            (
+                "nodeAffinity",
+                Shape::Obj(&[
+                    (
+                        "requiredDuringSchedulingIgnoredDuringExecution",
+                        Shape::Obj(&[("nodeSelectorTerms", Shape::List(&NODE_TERM))]),
+                    ),
+                    (
+                        "preferredDuringSchedulingIgnoredDuringExecution",
+                        Shape::List(&Shape::Obj(&[
+                            ("weight", Shape::Any),
+                            ("preference", NODE_TERM),
+                        ])),
+                    ),
+                ]),
+            ),
+        ]),
     ),
     ("nodeName", Shape::Any),
     (
@@ -635,8 +715,10 @@ static POD_SPEC: Shape = Shape::Obj(&[
 const UNMODELLED: &[&str] = &[
     "spec.initContainers",
     "spec.overhead",
-    "spec.affinity.podAffinity",
-    "spec.affinity.podAntiAffinity",
+    "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[].namespaceSelector",
+    "spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[].podAffinityTerm.namespaceSelector",
+    "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[].namespaceSelector",
+    "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[].podAffinityTerm.namespaceSelector",
     "spec.schedulingGates",
     "spec.resourceClaims",
     "spec.topologySpreadConstraints[].matchLabelKeys",

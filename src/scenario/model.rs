@@ -173,6 +173,8 @@ pub struct WorkloadSpec {
     pub preempts: bool,
     /// Required and preferred node affinity.
     pub node_affinity: NodeAffinity,
+    /// Inter-pod affinity and anti-affinity.
+    pub pod_affinity: PodAffinity,
     /// Host ports the pod claims on its node.
     pub host_ports: Vec<HostPort>,
     /// `spec.nodeName`, when the pod asks for one node.
@@ -261,6 +263,38 @@ pub struct NodeAffinity {
     pub required: Option<Vec<SelectorTerm>>,
     /// Preferred terms with weights.
     pub preferred: Vec<(i64, SelectorTerm)>,
+}
+
+/// A pod (anti-)affinity term: pods matching `selector` in the same `topology_key` domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodAffinityTerm {
+    /// Pods the term is about.
+    pub selector: PodSelector,
+    /// Node label defining the domain.
+    pub topology_key: String,
+}
+
+/// Inter-pod affinity and anti-affinity of a pod.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodAffinity {
+    /// Required affinity terms (all must hold).
+    pub required: Vec<PodAffinityTerm>,
+    /// Required anti-affinity terms (none may be violated).
+    pub required_anti: Vec<PodAffinityTerm>,
+    /// Preferred affinity terms with weights.
+    pub preferred: Vec<(i64, PodAffinityTerm)>,
+    /// Preferred anti-affinity terms with weights.
+    pub preferred_anti: Vec<(i64, PodAffinityTerm)>,
+}
+
+impl PodAffinity {
+    /// True when the pod has no terms at all.
+    pub fn is_empty(&self) -> bool {
+        self.required.is_empty()
+            && self.required_anti.is_empty()
+            && self.preferred.is_empty()
+            && self.preferred_anti.is_empty()
+    }
 }
 
 /// A claimed host port.

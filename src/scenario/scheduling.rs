@@ -3,12 +3,12 @@
 //! scheduling fields (node affinity, priorityClassName, host ports, nodeName).
 
 use super::file::{
-    IntOrString, NodeSelectorTermFile, PluginSetFile, PodDisruptionBudgetFile, PodSelectorFile,
-    PodSpecFile, PriorityClassFile, SchedulerFile,
+    IntOrString, NodeSelectorTermFile, PluginSetFile, PodAffinityTermFile, PodDisruptionBudgetFile,
+    PodSelectorFile, PodSpecFile, PriorityClassFile, SchedulerFile,
 };
 use super::model::{
-    DisruptionBudget, HostPort, IntOrPercent, NodeAffinity, PodSelector, SelectorRequirement,
-    SelectorTerm, SpreadConstraint, WorkloadSpec,
+    DisruptionBudget, HostPort, IntOrPercent, NodeAffinity, PodAffinityTerm, PodSelector,
+    SelectorRequirement, SelectorTerm, SpreadConstraint, WorkloadSpec,
 };
 use super::validate::{Ctx, count_in, keyword, keyword_or, loc};
 use crate::cluster::labels::Operator;
@@ -120,6 +120,53 @@ pub(super) fn apply_pod_scheduling(
     out.priority = priority;
     out.preempts = preempts;
     out.node_name = spec.node_name.as_ref().map(|n| n.value.clone());
+    if let Some(a) = &spec.affinity {
+        let af = format!("{f}.template.spec.affinity");
+        for (raw, name, anti) in [
+            (&a.pod_affinity, "podAffinity", false),
+            (&a.pod_anti_affinity, "podAntiAffinity", true),
+        ] {
+            let Some(raw) = raw else { continue };
+            let pf = format!("{af}.{name}");
+            let required: Vec<PodAffinityTerm> = raw
+                .required_during_scheduling_ignored_during_execution
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    pod_affinity_term(
+                        cx,
+                        t,
+                        &format!("{pf}.requiredDuringSchedulingIgnoredDuringExecution[{i}]"),
+                    )
+                })
+                .collect();
+            let preferred: Vec<(i64, PodAffinityTerm)> = raw
+                .preferred_during_scheduling_ignored_during_execution
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let tf = format!("{pf}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+                    let weight =
+                        i64::from(count_in(cx, &t.weight, &format!("{tf}.weight"), 1, 100));
+                    (
+                        weight,
+                        pod_affinity_term(
+                            cx,
+                            &t.pod_affinity_term,
+                            &format!("{tf}.podAffinityTerm"),
+                        ),
+                    )
+                })
+                .collect();
+            if anti {
+                out.pod_affinity.required_anti = required;
+                out.pod_affinity.preferred_anti = preferred;
+            } else {
+                out.pod_affinity.required = required;
+                out.pod_affinity.preferred = preferred;
+            }
+        }
+    }
     if let Some(na) = spec
         .affinity
         .as_ref()
@@ -268,6 +315,28 @@ fn spread_constraint(
         min_domains,
         honor_affinity,
         honor_taints,
+    }
+}
+
+/// A `v1.PodAffinityTerm`; an absent selector selects no pods, as upstream.
+fn pod_affinity_term(cx: &mut Ctx, t: &PodAffinityTermFile, f: &str) -> PodAffinityTerm {
+    if t.topology_key.value.is_empty() {
+        cx.err(
+            Some(t.topology_key.referenced),
+            format!("{f}.topologyKey"),
+            "must not be empty (e.g. kubernetes.io/hostname or topology.kubernetes.io/zone)",
+        );
+    }
+    PodAffinityTerm {
+        selector: t
+            .label_selector
+            .as_ref()
+            .map(|s| pod_selector(cx, s, &format!("{f}.labelSelector")))
+            .unwrap_or(PodSelector {
+                match_labels: Vec::new(),
+                expressions: vec![(String::new(), Operator::Exists, Vec::new())],
+            }),
+        topology_key: t.topology_key.value.clone(),
     }
 }
 

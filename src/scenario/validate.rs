@@ -589,6 +589,7 @@ fn validate_workloads(
             priority: 0,
             preempts: true,
             node_affinity: Default::default(),
+            pod_affinity: Default::default(),
             host_ports: Vec::new(),
             node_name: None,
             spread: Vec::new(),

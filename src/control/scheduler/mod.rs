@@ -17,10 +17,11 @@
 //! PostFilter is DefaultPreemption ([`preemption`]).
 //!
 //! Simplified: PreFilter/PreScore exist only as per-pod precomputation ([`PodInfo`]);
-//! InterPodAffinity, ImageLocality and volume plugins are not modelled yet; nodes are visited
+//! ImageLocality and volume plugins are not modelled yet; nodes are visited
 //! sequentially (upstream checks 16 in parallel and
 //! may overshoot the count); binding is instantaneous and never fails.
 
+pub mod interpod;
 pub mod plugins;
 pub mod preemption;
 pub mod profile;
@@ -188,6 +189,7 @@ pub fn compile_pod(spec: &WorkloadSpec, interner: &mut Interner) -> PodInfo {
             .any(|t| t.tolerates(&unschedulable_taint)),
         spread: Vec::new(),
         spread_explicit: false,
+        interpod: interpod::Compiled::default(),
     }
 }
 
@@ -208,11 +210,12 @@ struct Scratch {
     totals: Vec<i64>,
     reasons: Vec<(FitReason, u32)>,
     spread: spread::SpreadState,
+    interpod: interpod::State,
     /// Nodes that failed on resources, host ports or spreading skew (upstream's
     /// `Unschedulable`, as opposed to `UnschedulableAndUnresolvable`): preemption may help.
     resolvable: Vec<NodeId>,
-    /// The subset of `resolvable` that failed on spreading skew.
-    skewed: Vec<NodeId>,
+    /// The subset of `resolvable` that failed on spreading skew or anti-affinity, with why.
+    skewed: Vec<(NodeId, FitReason)>,
 }
 
 /// The scheduler: profile, compiled pods, queue, round-robin position and random stream.
@@ -244,6 +247,14 @@ impl Scheduler {
                     .any(|s| s.0 == ScorePlugin::PodTopologySpread);
             if uses_spread {
                 (info.spread, info.spread_explicit) = compile_spread(world, w, &profile);
+            }
+            let uses_interpod = profile.filters.contains(&FilterPlugin::InterPodAffinity)
+                || profile
+                    .scores
+                    .iter()
+                    .any(|s| s.0 == ScorePlugin::InterPodAffinity);
+            if uses_interpod {
+                info.interpod = interpod::compile(world, w);
             }
             pods.push(info);
         }
@@ -481,6 +492,7 @@ impl Scheduler {
                 }
                 FilterPlugin::NodePorts => info.host_ports.is_empty(),
                 FilterPlugin::PodTopologySpread => !info.spread.iter().any(|t| t.hard),
+                FilterPlugin::InterPodAffinity => !info.interpod.filters(),
                 _ => false,
             };
             if !noop && n_filters < filters.len() {
@@ -492,6 +504,9 @@ impl Scheduler {
         if filters.contains(&FilterPlugin::PodTopologySpread) {
             sc.spread.prefilter(world, info, &info.spread);
         }
+        if filters.contains(&FilterPlugin::InterPodAffinity) {
+            sc.interpod.prefilter(world, &info.interpod);
+        }
         let mut processed = 0;
         let mut next = self.next_start % n;
         for _ in 0..n {
@@ -501,7 +516,15 @@ impl Scheduler {
                 next = 0; // wrap without a division per node
             }
             processed += 1;
-            match run_filters(filters, world, id, info, self.name_key, &sc.spread) {
+            match run_filters(
+                filters,
+                world,
+                id,
+                info,
+                self.name_key,
+                &sc.spread,
+                &sc.interpod,
+            ) {
                 Ok(()) => {
                     sc.feasible.push(id);
                     if sc.feasible.len() >= to_find {
@@ -511,9 +534,16 @@ impl Scheduler {
                 Err(Failure::One(r)) => {
                     if r == FitReason::NodePorts {
                         sc.resolvable.push(id);
-                    } else if r == FitReason::TopologySpreadMismatch {
+                    } else if matches!(
+                        r,
+                        FitReason::TopologySpreadMismatch
+                            | FitReason::PodAntiAffinityMismatch
+                            | FitReason::ExistingAntiAffinity
+                    ) {
+                        // Upstream's `Unschedulable`: candidates, though removing victims
+                        // is not re-evaluated for these filters (see preemption.rs).
                         sc.resolvable.push(id);
-                        sc.skewed.push(id);
+                        sc.skewed.push((id, r));
                     }
                     count(&mut sc.reasons, r)
                 }
@@ -620,6 +650,15 @@ impl Scheduler {
         {
             state.prefilter(world, info, &info.spread);
         }
+        let mut interpod_state = interpod::State::default();
+        if self
+            .profile
+            .filters
+            .contains(&FilterPlugin::InterPodAffinity)
+            && info.interpod.filters()
+        {
+            interpod_state.prefilter(world, &info.interpod);
+        }
         let to_find = if sample {
             num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n as u32) as usize
         } else {
@@ -636,6 +675,7 @@ impl Scheduler {
                 info,
                 self.name_key,
                 &state,
+                &interpod_state,
             ) {
                 Ok(()) => {
                     feasible.push(id);
@@ -733,6 +773,7 @@ fn run_filters(
     pod: &PodInfo,
     name_key: Option<LabelId>,
     spread_state: &spread::SpreadState,
+    interpod_state: &interpod::State,
 ) -> Result<(), Failure> {
     let node = &world.nodes[id.0 as usize];
     for f in filters {
@@ -745,6 +786,7 @@ fn run_filters(
             FilterPlugin::NodeAffinity => plugins::node_affinity_filter(node, pod, &world.interner),
             FilterPlugin::NodePorts => plugins::node_ports(node, pod),
             FilterPlugin::PodTopologySpread => spread_state.filter(world, id, &pod.spread),
+            FilterPlugin::InterPodAffinity => interpod_state.filter(world, id, &pod.interpod),
             FilterPlugin::NodeResourcesFit => {
                 let bits = plugins::fit_filter(node, pod);
                 if bits != 0 {
@@ -916,6 +958,13 @@ pub(crate) fn score_plugin(
                 )
             }));
             keep(&mut before, raw);
+        }
+        ScorePlugin::InterPodAffinity => {
+            // PreScore: no preferred terms here and none elsewhere that concern this pod.
+            if !pod.interpod.scores() {
+                return false;
+            }
+            interpod::score(world, pod, feasible, raw, before.as_deref_mut());
         }
         ScorePlugin::PodTopologySpread => {
             // PreScore: nothing to score without soft constraints.

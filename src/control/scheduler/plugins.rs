@@ -48,6 +48,8 @@ pub struct PodInfo {
     pub spread: Vec<super::spread::SpreadTerm>,
     /// The terms are the pod's own (nodes lacking a key are then ignored when scoring).
     pub spread_explicit: bool,
+    /// Inter-pod affinity terms, both the pod's own and those of others that concern it.
+    pub interpod: super::interpod::Compiled,
 }
 
 /// NodeUnschedulable: a cordoned node, unless tolerated.

@@ -24,9 +24,10 @@
 //! Simplified: victims are deleted at once rather than after their termination grace
 //! period, and the preemptor binds to the chosen node in the same cycle (upstream nominates
 //! it, keeps other pods of no higher priority off the node through the nomination, and binds
-//! it in a later cycle: the same placement, sooner); a node's PodTopologySpread verdict is
-//! taken as it is before removal (upstream re-runs that filter with the victims removed), so a
-//! node that failed on skew is never a candidate.
+//! it in a later cycle: the same placement, sooner); a node's PodTopologySpread
+//! and InterPodAffinity verdicts are taken as they are before removal (upstream re-runs those
+//! filters with the victims removed), so a node that failed on skew or anti-affinity is never
+//! a candidate.
 
 use super::plugins::{self, PodInfo};
 use crate::cluster::{Node, NodeId, PodId, World};
@@ -141,8 +142,9 @@ pub struct Attempt<'a> {
     pub allowed: &'a [i64],
     /// Nodes that failed on resources, ports or spreading skew (potential nodes).
     pub potential: &'a [NodeId],
-    /// Potential nodes that failed on spreading skew.
-    pub skewed: &'a [NodeId],
+    /// Potential nodes that failed on spreading skew or pod anti-affinity (not re-evaluated
+    /// with victims removed).
+    pub skewed: &'a [(NodeId, FitReason)],
     /// Nodes in the cluster.
     pub nodes: usize,
 }
@@ -233,9 +235,9 @@ fn select_victims(a: &Attempt, id: NodeId) -> Result<Candidate, PreemptReason> {
     if potential.is_empty() {
         return Err(PreemptReason::NoVictims);
     }
-    if a.skewed.contains(&id) {
-        // The spreading verdict with victims removed is not re-evaluated (see the module doc).
-        return Err(PreemptReason::StillUnfit(FitReason::TopologySpreadMismatch));
+    if let Some(&(_, why)) = a.skewed.iter().find(|s| s.0 == id) {
+        // Spreading and anti-affinity are not re-evaluated with victims removed (module doc).
+        return Err(PreemptReason::StillUnfit(why));
     }
     let mut state = without(world, node, &potential);
     fits(&state, a.pod).map_err(PreemptReason::StillUnfit)?;

@@ -21,6 +21,8 @@ pub enum FilterPlugin {
     NodeResourcesFit,
     /// DoNotSchedule topology spread constraints.
     PodTopologySpread,
+    /// Required pod affinity and anti-affinity (both directions).
+    InterPodAffinity,
 }
 
 /// Score plugins.
@@ -34,13 +36,15 @@ pub enum ScorePlugin {
     NodeResourcesFit,
     /// ScheduleAnyway constraints and the system default spreading.
     PodTopologySpread,
+    /// Preferred pod affinity and anti-affinity (both directions).
+    InterPodAffinity,
     /// Balance of CPU and memory fractions.
     NodeResourcesBalancedAllocation,
 }
 
 impl FilterPlugin {
     /// Every filter, in upstream order.
-    pub const ALL: [FilterPlugin; 7] = [
+    pub const ALL: [FilterPlugin; 8] = [
         FilterPlugin::NodeUnschedulable,
         FilterPlugin::NodeName,
         FilterPlugin::TaintToleration,
@@ -48,6 +52,7 @@ impl FilterPlugin {
         FilterPlugin::NodePorts,
         FilterPlugin::NodeResourcesFit,
         FilterPlugin::PodTopologySpread,
+        FilterPlugin::InterPodAffinity,
     ];
 
     /// Upstream's plugin name.
@@ -60,17 +65,19 @@ impl FilterPlugin {
             FilterPlugin::NodePorts => "NodePorts",
             FilterPlugin::NodeResourcesFit => "NodeResourcesFit",
             FilterPlugin::PodTopologySpread => "PodTopologySpread",
+            FilterPlugin::InterPodAffinity => "InterPodAffinity",
         }
     }
 }
 
 impl ScorePlugin {
     /// Every score plugin with its upstream default weight, in upstream order.
-    pub const DEFAULTS: [(ScorePlugin, i64); 5] = [
+    pub const DEFAULTS: [(ScorePlugin, i64); 6] = [
         (ScorePlugin::TaintToleration, 3),
         (ScorePlugin::NodeAffinity, 2),
         (ScorePlugin::NodeResourcesFit, 1),
         (ScorePlugin::PodTopologySpread, 2),
+        (ScorePlugin::InterPodAffinity, 2),
         (ScorePlugin::NodeResourcesBalancedAllocation, 1),
     ];
 
@@ -81,6 +88,7 @@ impl ScorePlugin {
             ScorePlugin::NodeAffinity => "NodeAffinity",
             ScorePlugin::NodeResourcesFit => "NodeResourcesFit",
             ScorePlugin::PodTopologySpread => "PodTopologySpread",
+            ScorePlugin::InterPodAffinity => "InterPodAffinity",
             ScorePlugin::NodeResourcesBalancedAllocation => "NodeResourcesBalancedAllocation",
         }
     }
@@ -88,12 +96,7 @@ impl ScorePlugin {
 
 /// Plugin names upstream has that the simulator does not model yet; configuring them is
 /// reported instead of silently ignored.
-pub const NOT_YET_MODELLED: [&str; 4] = [
-    "InterPodAffinity",
-    "ImageLocality",
-    "VolumeZone",
-    "VolumeBinding",
-];
+pub const NOT_YET_MODELLED: [&str; 3] = ["ImageLocality", "VolumeZone", "VolumeBinding"];
 
 /// The PostFilter plugin's upstream name.
 pub const DEFAULT_PREEMPTION: &str = "DefaultPreemption";
@@ -238,6 +241,7 @@ mod tests {
                 ("NodeAffinity", 2),
                 ("NodeResourcesFit", 1),
                 ("PodTopologySpread", 2),
+                ("InterPodAffinity", 2),
                 ("NodeResourcesBalancedAllocation", 1)
             ]
         );
