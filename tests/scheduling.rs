@@ -195,6 +195,33 @@ fn pod_affinity_and_anti_affinity_place_pods_by_their_neighbours() {
 }
 
 #[test]
+fn extended_resources_and_ephemeral_storage_are_counted_per_node() {
+    let dir = run_scenario("tests/data/scenarios/extended-resources.yaml", &[]);
+    let (placed, failed) = placements(&dir);
+    assert_eq!(nodes_of(&placed, "train"), ["gpu-0", "gpu-0"]);
+    assert_eq!(
+        failed.get("train-2").map(String::as_str),
+        Some(
+            "0/3 nodes are available: 3 Insufficient nvidia.com/gpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."
+        )
+    );
+    assert_eq!(nodes_of(&placed, "logs").len(), 4);
+    assert!(
+        failed
+            .get("logs-4")
+            .is_some_and(|m| m.contains("2 Insufficient ephemeral-storage")),
+        "{failed:?}"
+    );
+    // Twice the GPUs: all three fit.
+    let dir = run_scenario(
+        "tests/data/scenarios/extended-resources.yaml",
+        &["--set", "cluster.pools.gpu.allocatable={nvidia.com/gpu: 8}"],
+    );
+    let (placed, _) = placements(&dir);
+    assert_eq!(nodes_of(&placed, "train").len(), 3);
+}
+
+#[test]
 fn host_ports_and_node_name_constrain_nodes() {
     let (placed, failed) = placements(&run_scenario("tests/data/scenarios/host-ports.yaml", &[]));
     let mut ingress = nodes_of(&placed, "ingress");

@@ -63,6 +63,8 @@ pub struct Node {
     pub taints: Vec<Taint>,
     /// Host ports claimed by bound pods.
     pub used_ports: Vec<HostPort>,
+    /// Resources beyond cpu and memory: (resource id, allocatable, requested).
+    pub extra: Vec<(u16, u64, u64)>,
     /// When it joined.
     pub created_at: SimTime,
 }
@@ -145,6 +147,8 @@ pub struct World {
     pub spread: SpreadIndex,
     /// PodDisruptionBudgets (read by preemption).
     pub disruption_budgets: Vec<crate::scenario::DisruptionBudget>,
+    /// Names of resources beyond cpu and memory, by id (for messages).
+    pub resource_names: Vec<String>,
 }
 
 impl World {
@@ -174,6 +178,7 @@ impl World {
                 0,
             ),
             disruption_budgets: scenario.disruption_budgets.clone(),
+            resource_names: scenario.extra_resources.clone(),
         };
         for (p, pool) in scenario.pools.iter().enumerate() {
             for _ in 0..pool.count {
@@ -218,6 +223,11 @@ impl World {
             labels: LabelSet::new(pairs),
             taints,
             used_ports: Vec::new(),
+            extra: spec
+                .extra_allocatable
+                .iter()
+                .map(|&(r, a)| (r, a, 0))
+                .collect(),
             cpu_allocatable_milli: spec.cpu_milli,
             memory_allocatable_bytes: spec.memory_bytes,
             max_pods: spec.max_pods,
@@ -294,6 +304,12 @@ impl World {
         n.cpu_nonzero_milli += spec.cpu_nonzero_milli;
         n.memory_nonzero_bytes += spec.memory_nonzero_bytes;
         n.used_ports.extend_from_slice(&spec.host_ports);
+        for &(r, q) in &spec.extra_requests {
+            match n.extra.iter_mut().find(|e| e.0 == r) {
+                Some(e) => e.2 += q,
+                None => n.extra.push((r, 0, q)),
+            }
+        }
         n.pods.push(pod);
         self.spread.pod_changed(p.workload.0 as usize, node, 1);
     }
@@ -334,6 +350,11 @@ impl World {
             for port in &spec.host_ports {
                 if let Some(i) = n.used_ports.iter().position(|p| p == port) {
                     n.used_ports.swap_remove(i);
+                }
+            }
+            for &(r, q) in &spec.extra_requests {
+                if let Some(e) = n.extra.iter_mut().find(|e| e.0 == r) {
+                    e.2 -= q;
                 }
             }
             n.pods.retain(|&q| q != pod);

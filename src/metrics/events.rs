@@ -34,6 +34,8 @@ pub enum FitReason {
     InsufficientCpu,
     /// NodeResourcesFit: "Insufficient memory".
     InsufficientMemory,
+    /// NodeResourcesFit: "Insufficient <resource>" for a resource beyond cpu and memory.
+    InsufficientResource(u16),
 }
 
 /// `0/<nodes> nodes are available: <count> <reason>, ....` with the parts sorted as strings,
@@ -75,6 +77,13 @@ impl FitReason {
                 "node(s) didn't satisfy existing pods anti-affinity rules".into()
             }
             FitReason::TooManyPods => "Too many pods".into(),
+            FitReason::InsufficientResource(r) => format!(
+                "Insufficient {}",
+                world
+                    .resource_names
+                    .get(r as usize)
+                    .map_or("?", String::as_str)
+            ),
             FitReason::InsufficientCpu => "Insufficient cpu".into(),
             FitReason::InsufficientMemory => "Insufficient memory".into(),
         }

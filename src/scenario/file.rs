@@ -101,6 +101,10 @@ pub struct PoolFile {
     pub memory: Option<Spanned<Quantity>>,
     /// Maximum pods per node (kubelet `maxPods`).
     pub max_pods: Option<Spanned<i64>>,
+    /// Other allocatable resources per node, as in `status.allocatable`:
+    /// `ephemeral-storage`, `hugepages-2Mi`, extended resources such as `nvidia.com/gpu`.
+    #[serde(default)]
+    pub allocatable: BTreeMap<String, Spanned<Quantity>>,
     /// Price per node-hour in USD (overrides the catalog).
     pub price_per_hour: Option<Spanned<f64>>,
     /// Zones nodes are spread over, round-robin.

@@ -202,6 +202,13 @@ pub fn read_snapshot(
                 if !max_pods.is_null() {
                     pool.insert("maxPods".into(), max_pods);
                 }
+                let others: Map<String, Value> = alloc
+                    .iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "cpu" | "memory" | "pods"))
+                    .filter(|(k, _)| is_scheduled_resource(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                pool.insert("allocatable".into(), Value::Object(others));
                 pool.insert("labels".into(), string_map(obj.pointer("/metadata/labels")));
                 pool.insert("taints".into(), Value::Array(taints));
                 pools.push(Value::Object(pool));
@@ -454,6 +461,7 @@ fn relocate(e: InputError, origins: &[Origin]) -> InputError {
             ("Node", r) if r.starts_with(".cpu") => "status.allocatable.cpu".to_string(),
             ("Node", r) if r.starts_with(".memory") => "status.allocatable.memory".to_string(),
             ("Node", r) if r.starts_with(".maxPods") => "status.allocatable.pods".to_string(),
+            ("Node", r) if r.starts_with(".allocatable") => format!("status{r}"),
             ("Node", r) if r.starts_with(".labels") => format!("metadata{r}"),
             ("Node", r) if r.starts_with(".taints") => format!("spec{r}"),
             ("Node", r) => r.trim_start_matches('.').to_string(),
@@ -765,7 +773,7 @@ fn prune(v: &Value, shape: &Shape, path: &str, dropped: &mut Vec<String>) -> Val
         (Shape::Resources, Value::Object(m)) => {
             let mut out = Map::new();
             for (k, val) in m {
-                if k == "cpu" || k == "memory" {
+                if is_scheduled_resource(k) {
                     out.insert(k.clone(), val.clone());
                 } else {
                     let what = format!("{} `{k}`", path.rsplit('.').next().unwrap_or("requests"));
@@ -779,6 +787,14 @@ fn prune(v: &Value, shape: &Shape, path: &str, dropped: &mut Vec<String>) -> Val
         // Wrong type: keep it so validation reports it against the field.
         _ => v.clone(),
     }
+}
+
+/// Resources the scheduler's NodeResourcesFit checks: cpu, memory, ephemeral storage,
+/// huge pages and domain-prefixed extended resources.
+fn is_scheduled_resource(name: &str) -> bool {
+    matches!(name, "cpu" | "memory" | "ephemeral-storage")
+        || name.starts_with("hugepages-")
+        || (name.contains('/') && !name.starts_with("kubernetes.io/"))
 }
 
 /// `spec.containers[2].x` → `spec.containers[].x`.
@@ -879,7 +895,11 @@ spec:
         assert_eq!(s.scenario.workloads[1].cpu_request_milli, 100);
         let w = s.warnings.join("\n");
         assert!(w.contains("spec.initContainers"), "{w}");
-        assert!(w.contains("`ephemeral-storage` of 1 running pod"), "{w}");
+        assert!(!w.contains("ephemeral-storage"), "modelled now: {w}");
+        // Node a lists 100Gi of ephemeral storage; the running pod holds 1Gi of it.
+        assert_eq!(s.scenario.extra_resources, ["ephemeral-storage"]);
+        assert_eq!(s.scenario.pools[0].extra_allocatable, [(0, 100 << 30)]);
+        assert_eq!(s.scenario.workloads[0].extra_requests, [(0, 1 << 30)]);
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Scenario {
     pub scheduler: Profile,
     /// PodDisruptionBudgets.
     pub disruption_budgets: Vec<DisruptionBudget>,
+    /// Names of the resources beyond cpu and memory, indexed by the ids pools and workloads use.
+    pub extra_resources: Vec<String>,
     /// Safety limits.
     pub limits: Limits,
 }
@@ -68,6 +70,8 @@ pub struct PoolSpec {
     pub taints: Vec<Taint>,
     /// Explicit node names, by ordinal (nodes read from real manifests); empty: `<pool>-<n>`.
     pub node_names: Vec<String>,
+    /// Allocatable resources beyond cpu and memory: (resource id, amount).
+    pub extra_allocatable: Vec<(u16, u64)>,
 }
 
 /// Taint effects as upstream names them.
@@ -161,6 +165,8 @@ pub struct WorkloadSpec {
     pub startup: SimTime,
     /// When the workload is created; its pods appear then.
     pub create_at: SimTime,
+    /// Requests of resources beyond cpu and memory: (resource id, amount).
+    pub extra_requests: Vec<(u16, u64)>,
     /// Request service model.
     pub service: ServiceModel,
     /// Offered load over time.

@@ -40,9 +40,41 @@ pub(super) struct Ctx<'a> {
     file: &'a str,
     base_dir: &'a Path,
     errors: Vec<InputError>,
+    /// Names of the resources beyond cpu and memory, by id (ephemeral-storage, extended).
+    resources: Vec<String>,
+}
+
+/// What kind of resource a name beyond cpu, memory and pods is, as upstream classifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExtraKind {
+    /// `ephemeral-storage` or `hugepages-<size>`: requests may be below limits.
+    Native,
+    /// A domain-prefixed name such as `nvidia.com/gpu`: integers, requests equal limits.
+    Extended,
+}
+
+fn extra_kind(name: &str) -> Option<ExtraKind> {
+    if name == "ephemeral-storage" || name.starts_with("hugepages-") {
+        Some(ExtraKind::Native)
+    } else if name.contains('/') && !name.starts_with("kubernetes.io/") && !name.ends_with('/') {
+        Some(ExtraKind::Extended)
+    } else {
+        None
+    }
 }
 
 impl Ctx<'_> {
+    /// The id of a resource name beyond cpu and memory, registered on first use.
+    fn resource_id(&mut self, name: &str) -> u16 {
+        match self.resources.iter().position(|r| r == name) {
+            Some(i) => i as u16,
+            None => {
+                self.resources.push(name.to_string());
+                (self.resources.len() - 1) as u16
+            }
+        }
+    }
+
     pub(super) fn err(
         &mut self,
         loc: Option<Location>,
@@ -69,6 +101,7 @@ pub fn validate(
         file,
         base_dir,
         errors: Vec::new(),
+        resources: Vec::new(),
     };
     if let Some(v) = &raw.api_version
         && v.value != "kubesim/v1"
@@ -151,6 +184,7 @@ pub fn validate(
         workloads,
         slo,
         disruption_budgets,
+        extra_resources: cx.resources,
         scheduler,
         limits,
     })
@@ -272,6 +306,7 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
                 .collect(),
             taints: Vec::new(),
             node_names: Vec::new(),
+            extra_allocatable: Vec::new(),
         };
         if let Some(t) = &p.instance_type {
             let provider = p.provider.as_ref().map(|s| s.value.as_str());
@@ -330,6 +365,22 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
         }
         if let Some(mp) = &p.max_pods {
             spec.max_pods = count_in(cx, mp, &format!("{f}.maxPods"), 1, 1000);
+        }
+        for (name, q) in &p.allocatable {
+            let af = format!("{f}.allocatable.{name}");
+            if matches!(name.as_str(), "cpu" | "memory" | "pods") {
+                let key = if name == "pods" {
+                    "maxPods"
+                } else {
+                    name.as_str()
+                };
+                cx.err(loc(q), af, format!("set `{key}` on the pool instead"));
+            } else if extra_kind(name).is_none() {
+                cx.err(loc(q), af, format!("`{name}` is not a resource the scheduler knows (expected ephemeral-storage, hugepages-<size> or an extended resource such as nvidia.com/gpu)"));
+            } else if let Some(v) = quantity(cx, q, &af, false) {
+                let id = cx.resource_id(name);
+                spec.extra_allocatable.push((id, v));
+            }
         }
         if let Some(price) = &p.price_per_hour {
             if !price.value.is_finite() || price.value < 0.0 {
@@ -583,6 +634,7 @@ fn validate_workloads(
             tolerations,
             startup,
             create_at,
+            extra_requests: resources.extra,
             service,
             traffic,
             arrivals,
@@ -606,6 +658,8 @@ fn validate_workloads(
 }
 
 struct PodResources {
+    /// Requests of resources beyond cpu and memory: (resource id, amount).
+    extra: Vec<(u16, u64)>,
     cpu_request: u64,
     memory_request: u64,
     cpu_nonzero: u64,
@@ -619,6 +673,7 @@ struct PodResources {
 /// server does, and computing the scheduler's non-zero request.
 fn pod_resources(cx: &mut Ctx, spec: &PodSpecFile, f: &str) -> PodResources {
     let mut r = PodResources {
+        extra: Vec::new(),
         cpu_request: 0,
         memory_request: 0,
         cpu_nonzero: 0,
@@ -642,17 +697,55 @@ fn pod_resources(cx: &mut Ctx, spec: &PodSpecFile, f: &str) -> PodResources {
         let res = container.resources.as_ref().unwrap_or(&empty);
         for (kind, map) in [("requests", &res.requests), ("limits", &res.limits)] {
             for (name, q) in map.iter() {
-                if name != "cpu" && name != "memory" {
-                    let hint = closest(name, ["cpu", "memory"])
+                if name != "cpu" && name != "memory" && extra_kind(name).is_none() {
+                    let hint = closest(name, ["cpu", "memory", "ephemeral-storage"])
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
                     cx.err(
                         loc(q),
                         format!("{cf}.{kind}.{name}"),
                         format!(
-                            "resource `{name}` is not modelled yet{hint} (expected cpu or memory)"
+                            "`{name}` is not a resource the scheduler knows{hint} (expected cpu, memory, ephemeral-storage, hugepages-<size> or an extended resource such as nvidia.com/gpu)"
                         ),
                     );
+                }
+            }
+        }
+        // Resources beyond cpu and memory: a missing request takes the limit; extended
+        // resources cannot be overcommitted (upstream validation).
+        let extra_names: std::collections::BTreeSet<&String> = res
+            .requests
+            .keys()
+            .chain(res.limits.keys())
+            .filter(|n| extra_kind(n).is_some())
+            .collect();
+        for name in extra_names {
+            let req_q = res.requests.get(name);
+            let lim_q = res.limits.get(name);
+            let req = req_q.and_then(|q| quantity(cx, q, &format!("{cf}.requests.{name}"), false));
+            let lim = lim_q.and_then(|q| quantity(cx, q, &format!("{cf}.limits.{name}"), false));
+            if extra_kind(name) == Some(ExtraKind::Extended) {
+                if lim_q.is_none()
+                    && let Some(q) = req_q
+                {
+                    cx.err(loc(q), format!("{cf}.limits.{name}"), format!("missing: `{name}` is an extended resource, which needs a limit equal to its request"));
+                } else if let (Some(rq), Some(l), Some(q)) = (req, lim, req_q)
+                    && rq != l
+                {
+                    cx.err(
+                        loc(q),
+                        format!("{cf}.requests.{name}"),
+                        format!(
+                            "must equal the limit ({l}): extended resources cannot be overcommitted"
+                        ),
+                    );
+                }
+            }
+            if let Some(v) = req.or(lim).filter(|&v| v > 0) {
+                let id = cx.resource_id(name);
+                match r.extra.iter_mut().find(|e| e.0 == id) {
+                    Some(e) => e.1 += v,
+                    None => r.extra.push((id, v)),
                 }
             }
         }
@@ -1002,7 +1095,7 @@ fn check_fit(cx: &mut Ctx, raw: &[WorkloadFile], workloads: &[WorkloadSpec], poo
         let reasons: Vec<String> = pools
             .iter()
             .map(|p| {
-                let why = crate::control::scheduler::static_fit_reasons(w, p);
+                let why = crate::control::scheduler::static_fit_reasons(w, p, &cx.resources);
                 format!(
                     "{}: {}",
                     p.name,
@@ -1016,7 +1109,7 @@ fn check_fit(cx: &mut Ctx, raw: &[WorkloadFile], workloads: &[WorkloadSpec], poo
             .collect();
         let fits_somewhere = pools
             .iter()
-            .any(|p| crate::control::scheduler::static_fit_reasons(w, p).is_empty());
+            .any(|p| crate::control::scheduler::static_fit_reasons(w, p, &cx.resources).is_empty());
         if !fits_somewhere {
             cx.err(
                 raw.get(i).map(|r| r.name.referenced),

@@ -45,7 +45,11 @@ use rand::RngExt;
 /// Why a pod of `w` could never run on an empty node of `pool`, in upstream wording; empty
 /// when it fits. Validation uses it to reject hopeless scenarios before they run (pool-level
 /// checks only: taints, nodeSelector, resources).
-pub fn static_fit_reasons(w: &WorkloadSpec, pool: &PoolSpec) -> Vec<String> {
+pub fn static_fit_reasons(
+    w: &WorkloadSpec,
+    pool: &PoolSpec,
+    resource_names: &[String],
+) -> Vec<String> {
     let mut reasons = Vec::new();
     if let Some(t) = pool.taints.iter().find(|t| {
         t.effect != TaintEffect::PreferNoSchedule
@@ -76,6 +80,17 @@ pub fn static_fit_reasons(w: &WorkloadSpec, pool: &PoolSpec) -> Vec<String> {
             "Insufficient memory (node has {} bytes)",
             pool.memory_bytes
         ));
+    }
+    for &(r, q) in &w.extra_requests {
+        let has = pool
+            .extra_allocatable
+            .iter()
+            .find(|e| e.0 == r)
+            .map_or(0, |e| e.1);
+        if q > has {
+            let name = resource_names.get(r as usize).map_or("?", String::as_str);
+            reasons.push(format!("Insufficient {name} (node has {has})"));
+        }
     }
     reasons
 }
@@ -160,6 +175,7 @@ pub fn compile_pod(spec: &WorkloadSpec, interner: &mut Interner) -> PodInfo {
         effect: TaintEffect::NoSchedule,
     };
     PodInfo {
+        extra_requests: spec.extra_requests.clone(),
         cpu_milli: spec.cpu_request_milli as i64,
         memory_bytes: spec.memory_request_bytes as i64,
         cpu_nonzero_milli: spec.cpu_nonzero_milli as i64,
@@ -549,15 +565,10 @@ impl Scheduler {
                 }
                 Err(Failure::Fit(bits)) => {
                     sc.resolvable.push(id);
-                    for (bit, r) in [
-                        (1, FitReason::TooManyPods),
-                        (2, FitReason::InsufficientCpu),
-                        (4, FitReason::InsufficientMemory),
-                    ] {
-                        if bits & bit != 0 {
-                            count(&mut sc.reasons, r);
-                        }
-                    }
+                    let reasons = &mut sc.reasons;
+                    plugins::fit_reasons(bits, &world.nodes[id.0 as usize], info, |r| {
+                        count(reasons, r)
+                    });
                 }
             }
         }
@@ -682,15 +693,13 @@ impl Scheduler {
                     Vec::new()
                 }
                 Err(Failure::One(r)) => vec![r],
-                Err(Failure::Fit(bits)) => [
-                    (1, FitReason::TooManyPods),
-                    (2, FitReason::InsufficientCpu),
-                    (4, FitReason::InsufficientMemory),
-                ]
-                .into_iter()
-                .filter(|(b, _)| bits & b != 0)
-                .map(|(_, r)| r)
-                .collect(),
+                Err(Failure::Fit(bits)) => {
+                    let mut reasons = Vec::new();
+                    plugins::fit_reasons(bits, &world.nodes[id.0 as usize], info, |r| {
+                        reasons.push(r)
+                    });
+                    reasons
+                }
             };
             verdicts.push(NodeVerdict {
                 node: id,

@@ -22,6 +22,8 @@ pub const MAX_CUSTOM_PRIORITY_SCORE: i64 = 10;
 /// Everything the plugins need about a pod, compiled once per workload.
 #[derive(Debug, Clone, Default)]
 pub struct PodInfo {
+    /// Requests beyond cpu and memory: (resource id, amount) (Filter only).
+    pub extra_requests: Vec<(u16, u64)>,
     /// CPU request, milli-cores (Filter, BalancedAllocation).
     pub cpu_milli: i64,
     /// Memory request, bytes.
@@ -136,7 +138,8 @@ pub fn node_ports(node: &Node, pod: &PodInfo) -> Result<(), FitReason> {
 }
 
 /// NodeResourcesFit Filter; reports every insufficient resource, as upstream does.
-/// Returns a bit set: 1 = too many pods, 2 = cpu, 4 = memory.
+/// Returns a bit set: 1 = too many pods, 2 = cpu, 4 = memory, 8 = some other resource
+/// (which ones: [`fit_reasons`]).
 pub fn fit_filter(node: &Node, pod: &PodInfo) -> u8 {
     let mut bits = 0;
     if node.pods.len() as u32 + 1 > node.max_pods {
@@ -150,7 +153,42 @@ pub fn fit_filter(node: &Node, pod: &PodInfo) -> u8 {
     if pod.memory_bytes > 0 && pod.memory_bytes > free_mem {
         bits |= 4;
     }
+    if !pod.extra_requests.is_empty() && pod.extra_requests.iter().any(|&r| extra_short(node, r)) {
+        bits |= 8;
+    }
     bits
+}
+
+/// True when the node has less of the resource free than requested (a resource the node
+/// does not list has none, as upstream's scalar resources).
+fn extra_short(node: &Node, (r, q): (u16, u64)) -> bool {
+    let free = node
+        .extra
+        .iter()
+        .find(|e| e.0 == r)
+        .map_or(0, |e| e.1.saturating_sub(e.2));
+    q > free
+}
+
+/// The reasons behind a [`fit_filter`] bit set, in upstream's order (pods, cpu, memory,
+/// then other resources in the pod's order).
+pub fn fit_reasons(bits: u8, node: &Node, pod: &PodInfo, mut f: impl FnMut(FitReason)) {
+    for (bit, r) in [
+        (1, FitReason::TooManyPods),
+        (2, FitReason::InsufficientCpu),
+        (4, FitReason::InsufficientMemory),
+    ] {
+        if bits & bit != 0 {
+            f(r);
+        }
+    }
+    if bits & 8 != 0 {
+        for &e in &pod.extra_requests {
+            if extra_short(node, e) {
+                f(FitReason::InsufficientResource(e.0));
+            }
+        }
+    }
 }
 
 /// `leastRequestedScore`.

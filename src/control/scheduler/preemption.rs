@@ -189,6 +189,11 @@ fn without(world: &World, node: &Node, removed: &[PodId]) -> Node {
         n.cpu_requested_milli -= spec.cpu_request_milli;
         n.memory_requested_bytes -= spec.memory_request_bytes;
         n.pods.retain(|&q| q != p);
+        for &(r, q) in &spec.extra_requests {
+            if let Some(e) = n.extra.iter_mut().find(|e| e.0 == r) {
+                e.2 -= q;
+            }
+        }
         for port in &spec.host_ports {
             if let Some(i) = n.used_ports.iter().position(|u| u == port) {
                 n.used_ports.swap_remove(i);
@@ -209,6 +214,13 @@ fn fits(node: &Node, pod: &PodInfo) -> Result<(), FitReason> {
     }
     if bits & 4 != 0 {
         return Err(FitReason::InsufficientMemory);
+    }
+    if bits & 8 != 0 {
+        let mut first = None;
+        plugins::fit_reasons(8, node, pod, |r| {
+            first.get_or_insert(r);
+        });
+        return Err(first.unwrap_or(FitReason::InsufficientMemory));
     }
     plugins::node_ports(node, pod)
 }
@@ -275,7 +287,16 @@ fn select_victims(a: &Attempt, id: NodeId) -> Result<Candidate, PreemptReason> {
             state.memory_requested_bytes += spec.memory_request_bytes;
             state.pods.push(p);
             state.used_ports.extend_from_slice(&spec.host_ports);
+            let add_extra = |state: &mut Node, sign: bool| {
+                for &(r, q) in &spec.extra_requests {
+                    if let Some(e) = state.extra.iter_mut().find(|e| e.0 == r) {
+                        e.2 = if sign { e.2 + q } else { e.2 - q };
+                    }
+                }
+            };
+            add_extra(&mut state, true);
             if fits(&state, a.pod).is_err() {
+                add_extra(&mut state, false);
                 state.cpu_requested_milli -= spec.cpu_request_milli;
                 state.memory_requested_bytes -= spec.memory_request_bytes;
                 state.pods.pop();
