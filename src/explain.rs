@@ -66,6 +66,7 @@ pub fn explain(snapshot: &Snapshot, seed: u64, sample: bool) -> Report {
         let node = world.pool_nodes[pool as usize][0];
         world.bind(pod, node);
     }
+    world.keep_only_pool_images();
     let incoming = WorkloadId(scenario.workloads.len() as u32 - 1);
     let pod = world.create_pod(incoming, SimTime::ZERO);
     let streams = RngStreams::new(seed);

@@ -67,6 +67,16 @@ fn every_node_gets_upstream_reasons_or_scores() {
             n["reasons"].as_array().is_some_and(Vec::is_empty)
         );
     }
+    // ImageLocality reads status.images: the 300Mi app image is listed on ip-10-0-1-17 only,
+    // so it scores int64(300Mi · 1/5) = 60Mi → 100·(60 − 23)/(1000 − 23) = 3 there, 0 elsewhere.
+    assert_eq!(
+        node(&v, "ip-10-0-1-17.ec2.internal")["scores"]["ImageLocality"]["raw"],
+        3
+    );
+    assert_eq!(
+        node(&v, "ip-10-0-2-33.ec2.internal")["scores"]["ImageLocality"]["raw"],
+        0
+    );
     // Fewer web replicas on ip-10-0-2-33 (one, zone 1b) than on ip-10-0-1-17 (two, zone 1a):
     // default spreading and the emptier node both point there.
     assert_eq!(v["selected"], "ip-10-0-2-33.ec2.internal");

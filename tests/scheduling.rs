@@ -222,6 +222,27 @@ fn extended_resources_and_ephemeral_storage_are_counted_per_node() {
 }
 
 #[test]
+fn image_locality_prefers_the_node_that_already_has_the_image() {
+    let dir = run_scenario("tests/data/scenarios/image-locality.yaml", &[]);
+    let (placed, _) = placements(&dir);
+    assert_eq!(nodes_of(&placed, "inference"), ["baked-0"]);
+    // With the image on neither pool the two empty nodes tie, and the seeded uniform pick
+    // lands on `plain` for some seeds (it never does while `baked` has the image).
+    let picks: Vec<String> = ["1", "2", "3", "4", "5", "6"]
+        .iter()
+        .map(|seed| {
+            let dir = run_scenario(
+                "tests/data/scenarios/image-locality.yaml",
+                &["--set", "cluster.pools.baked.images=[]", "--seed", seed],
+            );
+            let (placed, _) = placements(&dir);
+            nodes_of(&placed, "inference").concat()
+        })
+        .collect();
+    assert!(picks.iter().any(|n| n == "plain-0"), "{picks:?}");
+}
+
+#[test]
 fn host_ports_and_node_name_constrain_nodes() {
     let (placed, failed) = placements(&run_scenario("tests/data/scenarios/host-ports.yaml", &[]));
     let mut ingress = nodes_of(&placed, "ingress");
@@ -274,9 +295,9 @@ fn scheduler_configuration_errors_are_located() {
             "scheduler.plugins.score.disabled[0].name: unknown plugin `NodeResourceFit`; did you mean `NodeResourcesFit`?",
         ),
         (
-            "scheduler:\n  plugins:\n    score:\n      enabled: [{name: ImageLocality}]\n",
+            "scheduler:\n  plugins:\n    score:\n      enabled: [{name: VolumeZone}]\n",
             "11:24:",
-            "plugin `ImageLocality` is not modelled yet",
+            "plugin `VolumeZone` is not modelled yet",
         ),
         (
             "scheduler:\n  percentageOfNodesToScore: 150\n",

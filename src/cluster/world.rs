@@ -65,6 +65,9 @@ pub struct Node {
     pub used_ports: Vec<HostPort>,
     /// Resources beyond cpu and memory: (resource id, allocatable, requested).
     pub extra: Vec<(u16, u64, u64)>,
+    /// Images present (ids into `World::image_sizes`): the pool's, plus every image a pod
+    /// bound here pulled (image garbage collection is not modelled).
+    pub images: Vec<u32>,
     /// When it joined.
     pub created_at: SimTime,
 }
@@ -149,6 +152,10 @@ pub struct World {
     pub disruption_budgets: Vec<crate::scenario::DisruptionBudget>,
     /// Names of resources beyond cpu and memory, by id (for messages).
     pub resource_names: Vec<String>,
+    /// Size in bytes of each known image, by id.
+    pub image_sizes: Vec<u64>,
+    /// Nodes holding each image, by id (ImageLocality's spread factor).
+    pub image_nodes: Vec<u32>,
 }
 
 impl World {
@@ -179,6 +186,8 @@ impl World {
             ),
             disruption_budgets: scenario.disruption_budgets.clone(),
             resource_names: scenario.extra_resources.clone(),
+            image_sizes: scenario.images.iter().map(|i| i.1).collect(),
+            image_nodes: vec![0; scenario.images.len()],
         };
         for (p, pool) in scenario.pools.iter().enumerate() {
             for _ in 0..pool.count {
@@ -223,6 +232,7 @@ impl World {
             labels: LabelSet::new(pairs),
             taints,
             used_ports: Vec::new(),
+            images: Vec::new(),
             extra: spec
                 .extra_allocatable
                 .iter()
@@ -240,6 +250,9 @@ impl World {
             created_at: now,
         });
         self.pool_nodes[pool.0 as usize].push(id);
+        for i in self.pools[pool.0 as usize].images.clone() {
+            self.pull_image(id, i);
+        }
         self.spread.node_added(&self.nodes[id.0 as usize].labels);
         id
     }
@@ -290,6 +303,28 @@ impl World {
         id
     }
 
+    /// Forgets images pulled by bound pods, keeping only each pool's own list: a cluster
+    /// snapshot's `status.images` is what upstream's ImageLocality reads, nothing else.
+    pub fn keep_only_pool_images(&mut self) {
+        self.image_nodes.iter_mut().for_each(|n| *n = 0);
+        for id in 0..self.nodes.len() {
+            self.nodes[id].images.clear();
+            let pool = self.nodes[id].pool.0 as usize;
+            for i in self.pools[pool].images.clone() {
+                self.pull_image(NodeId(id as u32), i);
+            }
+        }
+    }
+
+    /// Records that `node` holds image `image`.
+    fn pull_image(&mut self, node: NodeId, image: u32) {
+        let n = &mut self.nodes[node.0 as usize];
+        if !n.images.contains(&image) {
+            n.images.push(image);
+            self.image_nodes[image as usize] += 1;
+        }
+    }
+
     /// Binds a pending pod to a node and charges its requests to the node.
     pub fn bind(&mut self, pod: PodId, node: NodeId) {
         let p = &mut self.pods[pod.0 as usize];
@@ -311,7 +346,12 @@ impl World {
             }
         }
         n.pods.push(pod);
-        self.spread.pod_changed(p.workload.0 as usize, node, 1);
+        let w = p.workload.0 as usize;
+        self.spread.pod_changed(w, node, 1);
+        for i in 0..self.specs[w].images.len() {
+            let image = self.specs[w].images[i];
+            self.pull_image(node, image);
+        }
     }
 
     /// Moves a pod to a new state, keeping the workload's ready count and its time integral.

@@ -41,6 +41,7 @@ mod tests {
             taints: vec![],
             node_names: vec![],
             extra_allocatable: vec![],
+            images: vec![],
         };
         let mut rec = Recorder::new(0, &[3]);
         rec.pool_nodes_changed(SimTime::from_secs(1800), 0, 1);

@@ -46,11 +46,24 @@ pub struct ScenarioFile {
     /// PriorityClasses (`scheduling.k8s.io/v1`) that workloads name in `priorityClassName`.
     #[serde(default)]
     pub priority_classes: Vec<PriorityClassFile>,
+    /// Container image sizes, for ImageLocality (an image with no size here scores nothing).
+    #[serde(default)]
+    pub images: Vec<ImageFile>,
     /// PodDisruptionBudgets (`policy/v1`) that preemption tries not to violate.
     #[serde(default)]
     pub pod_disruption_budgets: Vec<PodDisruptionBudgetFile>,
     /// Safety limits against runaway scenarios.
     pub limits: Option<LimitsFile>,
+}
+
+/// A container image and its size (`status.images[].sizeBytes` on a node).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ImageFile {
+    /// Image reference; a name without tag means `:latest`, as upstream normalizes it.
+    pub name: String,
+    /// Size on disk, a quantity such as `350Mi`.
+    pub size: Spanned<Quantity>,
 }
 
 /// A PodDisruptionBudget, flattened (`metadata.name` → `name`, the `spec` fields inline).
@@ -101,6 +114,9 @@ pub struct PoolFile {
     pub memory: Option<Spanned<Quantity>>,
     /// Maximum pods per node (kubelet `maxPods`).
     pub max_pods: Option<Spanned<i64>>,
+    /// Images present on the pool's nodes from the start (baked into the machine image).
+    #[serde(default)]
+    pub images: Vec<String>,
     /// Other allocatable resources per node, as in `status.allocatable`:
     /// `ephemeral-storage`, `hugepages-2Mi`, extended resources such as `nvidia.com/gpu`.
     #[serde(default)]

@@ -119,6 +119,8 @@ pub fn read_snapshot(
     let mut skipped_pending = 0usize;
     let mut dropped_requests = std::collections::BTreeMap::<String, usize>::new();
 
+    let mut images: Vec<Value> = Vec::new();
+    let mut seen_images = std::collections::BTreeSet::new();
     let mut objects = Vec::new();
     for (d, doc) in cluster_docs.iter().enumerate() {
         if str_at(doc, &["kind"]) == Some("List") || doc.get("items").is_some() {
@@ -209,6 +211,25 @@ pub fn read_snapshot(
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 pool.insert("allocatable".into(), Value::Object(others));
+                // status.images: what ImageLocality looks for, with sizes.
+                let mut names = Vec::new();
+                for img in array_at(obj, "/status/images") {
+                    let size = img.get("sizeBytes").cloned().unwrap_or(Value::from(0));
+                    for name in img
+                        .get("names")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        if let Some(n) = name.as_str() {
+                            names.push(Value::from(n));
+                            if seen_images.insert(n.to_string()) {
+                                images.push(json!({ "name": n, "size": size }));
+                            }
+                        }
+                    }
+                }
+                pool.insert("images".into(), Value::Array(names));
                 pool.insert("labels".into(), string_map(obj.pointer("/metadata/labels")));
                 pool.insert("taints".into(), Value::Array(taints));
                 pools.push(Value::Object(pool));
@@ -340,6 +361,7 @@ pub fn read_snapshot(
     tree.insert("duration".into(), Value::from("1s"));
     tree.insert("cluster".into(), json!({ "pools": pools }));
     tree.insert("workloads".into(), Value::Array(workloads));
+    tree.insert("images".into(), Value::Array(images));
     if let Some(Value::Object(base)) = base {
         for key in ["scheduler", "priorityClasses", "seed"] {
             if let Some(v) = base.get(key) {
@@ -463,6 +485,7 @@ fn relocate(e: InputError, origins: &[Origin]) -> InputError {
             ("Node", r) if r.starts_with(".maxPods") => "status.allocatable.pods".to_string(),
             ("Node", r) if r.starts_with(".allocatable") => format!("status{r}"),
             ("Node", r) if r.starts_with(".labels") => format!("metadata{r}"),
+            ("Node", r) if r.starts_with(".images") => format!("status{r}"),
             ("Node", r) if r.starts_with(".taints") => format!("spec{r}"),
             ("Node", r) => r.trim_start_matches('.').to_string(),
             (_, r) => format!("{}{}", o.original_prefix(), r.trim_start_matches('.')),

@@ -37,6 +37,8 @@ pub struct Scenario {
     pub disruption_budgets: Vec<DisruptionBudget>,
     /// Names of the resources beyond cpu and memory, indexed by the ids pools and workloads use.
     pub extra_resources: Vec<String>,
+    /// Known image sizes (normalized name, bytes); ids are indexes.
+    pub images: Vec<(String, u64)>,
     /// Safety limits.
     pub limits: Limits,
 }
@@ -72,6 +74,8 @@ pub struct PoolSpec {
     pub node_names: Vec<String>,
     /// Allocatable resources beyond cpu and memory: (resource id, amount).
     pub extra_allocatable: Vec<(u16, u64)>,
+    /// Images (ids into `Scenario::images`) on the pool's nodes from the start.
+    pub images: Vec<u32>,
 }
 
 /// Taint effects as upstream names them.
@@ -167,6 +171,10 @@ pub struct WorkloadSpec {
     pub create_at: SimTime,
     /// Requests of resources beyond cpu and memory: (resource id, amount).
     pub extra_requests: Vec<(u16, u64)>,
+    /// Containers in the pod (ImageLocality's threshold scales with it).
+    pub containers: u32,
+    /// Its containers' images with a known size (ids into `Scenario::images`).
+    pub images: Vec<u32>,
     /// Request service model.
     pub service: ServiceModel,
     /// Offered load over time.
@@ -380,5 +388,15 @@ impl IntOrPercent {
             IntOrPercent::Int(v) => v,
             IntOrPercent::Percent(p) => (u64::from(p) * u64::from(total)).div_ceil(100) as u32,
         }
+    }
+}
+
+/// Upstream's `normalizedImageName`: a reference without tag or digest gets `:latest`.
+pub fn normalized_image_name(name: &str) -> String {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    if last.contains(':') || name.contains('@') {
+        name.to_string()
+    } else {
+        format!("{name}:latest")
     }
 }

@@ -42,6 +42,8 @@ pub(super) struct Ctx<'a> {
     errors: Vec<InputError>,
     /// Names of the resources beyond cpu and memory, by id (ephemeral-storage, extended).
     resources: Vec<String>,
+    /// Known images (normalized name, size), by id.
+    images: Vec<(String, u64)>,
 }
 
 /// What kind of resource a name beyond cpu, memory and pods is, as upstream classifies it.
@@ -64,6 +66,15 @@ fn extra_kind(name: &str) -> Option<ExtraKind> {
 }
 
 impl Ctx<'_> {
+    /// The id of a known image (one listed under `images`), by any spelling of its name.
+    fn image_id(&self, name: &str) -> Option<u32> {
+        let name = super::model::normalized_image_name(name);
+        self.images
+            .iter()
+            .position(|(n, _)| *n == name)
+            .map(|i| i as u32)
+    }
+
     /// The id of a resource name beyond cpu and memory, registered on first use.
     fn resource_id(&mut self, name: &str) -> u16 {
         match self.resources.iter().position(|r| r == name) {
@@ -102,7 +113,16 @@ pub fn validate(
         base_dir,
         errors: Vec::new(),
         resources: Vec::new(),
+        images: Vec::new(),
     };
+    for (i, img) in raw.images.iter().enumerate() {
+        let name = super::model::normalized_image_name(&img.name);
+        if let Some(size) = quantity(&mut cx, &img.size, &format!("images[{i}].size"), false)
+            && !cx.images.iter().any(|(n, _)| *n == name)
+        {
+            cx.images.push((name, size));
+        }
+    }
     if let Some(v) = &raw.api_version
         && v.value != "kubesim/v1"
     {
@@ -185,6 +205,7 @@ pub fn validate(
         slo,
         disruption_budgets,
         extra_resources: cx.resources,
+        images: cx.images,
         scheduler,
         limits,
     })
@@ -307,6 +328,11 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
             taints: Vec::new(),
             node_names: Vec::new(),
             extra_allocatable: Vec::new(),
+            images: p
+                .images
+                .iter()
+                .filter_map(|name| cx.image_id(name))
+                .collect(),
         };
         if let Some(t) = &p.instance_type {
             let provider = p.provider.as_ref().map(|s| s.value.as_str());
@@ -635,6 +661,14 @@ fn validate_workloads(
             startup,
             create_at,
             extra_requests: resources.extra,
+            containers: w.template.spec.containers.len() as u32,
+            images: w
+                .template
+                .spec
+                .containers
+                .iter()
+                .filter_map(|c| c.image.as_deref().and_then(|i| cx.image_id(i)))
+                .collect(),
             service,
             traffic,
             arrivals,

@@ -17,7 +17,7 @@
 //! PostFilter is DefaultPreemption ([`preemption`]).
 //!
 //! Simplified: PreFilter/PreScore exist only as per-pod precomputation ([`PodInfo`]);
-//! ImageLocality and volume plugins are not modelled yet; nodes are visited
+//! volume plugins are not modelled yet; nodes are visited
 //! sequentially (upstream checks 16 in parallel and
 //! may overshoot the count); binding is instantaneous and never fails.
 
@@ -176,6 +176,8 @@ pub fn compile_pod(spec: &WorkloadSpec, interner: &mut Interner) -> PodInfo {
     };
     PodInfo {
         extra_requests: spec.extra_requests.clone(),
+        images: spec.images.clone(),
+        containers: i64::from(spec.containers),
         cpu_milli: spec.cpu_request_milli as i64,
         memory_bytes: spec.memory_request_bytes as i64,
         cpu_nonzero_milli: spec.cpu_nonzero_milli as i64,
@@ -827,6 +829,8 @@ fn add_scores(
     match plugin {
         // No preferred terms: every node scores 0.
         ScorePlugin::NodeAffinity if pod.preferred.is_empty() => {}
+        // No image with a known size: every node scores 0.
+        ScorePlugin::ImageLocality if pod.images.is_empty() => {}
         // No taints on any candidate: every node normalizes to 100.
         ScorePlugin::TaintToleration
             if feasible
@@ -964,6 +968,18 @@ pub(crate) fn score_plugin(
                         n.cpu_allocatable_milli as i64,
                         n.memory_allocatable_bytes as i64,
                     ],
+                )
+            }));
+            keep(&mut before, raw);
+        }
+        ScorePlugin::ImageLocality => {
+            raw.extend(nodes.map(|n| {
+                plugins::image_locality_score(
+                    n,
+                    pod,
+                    &world.image_sizes,
+                    &world.image_nodes,
+                    world.nodes.len(),
                 )
             }));
             keep(&mut before, raw);

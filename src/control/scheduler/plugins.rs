@@ -22,6 +22,10 @@ pub const MAX_CUSTOM_PRIORITY_SCORE: i64 = 10;
 /// Everything the plugins need about a pod, compiled once per workload.
 #[derive(Debug, Clone, Default)]
 pub struct PodInfo {
+    /// Containers' images with a known size (ImageLocality).
+    pub images: Vec<u32>,
+    /// Number of containers (ImageLocality's maximum threshold scales with it).
+    pub containers: i64,
     /// Requests beyond cpu and memory: (resource id, amount) (Filter only).
     pub extra_requests: Vec<(u16, u64)>,
     /// CPU request, milli-cores (Filter, BalancedAllocation).
@@ -401,5 +405,176 @@ mod tests {
         let mut zero = [0, 0];
         default_normalize(&mut zero, false);
         assert_eq!(zero, [0, 0]);
+    }
+}
+
+/// ImageLocality's lower threshold (upstream `minThreshold`, 23 MiB).
+pub const IMAGE_MIN_THRESHOLD: i64 = 23 * 1024 * 1024;
+/// ImageLocality's per-container upper threshold (`maxContainerThreshold`, 1000 MiB).
+pub const IMAGE_MAX_CONTAINER_THRESHOLD: i64 = 1000 * 1024 * 1024;
+
+/// ImageLocality Score (`image_locality.go`): each of the pod's images present on the node
+/// adds `int64(size · nodesWithImage / allNodes)`; the sum, clamped to
+/// [23 MiB, 1000 MiB × containers], maps linearly onto 0..100. No NormalizeScore.
+pub fn image_locality_score(
+    node: &Node,
+    pod: &PodInfo,
+    image_sizes: &[u64],
+    image_nodes: &[u32],
+    total_nodes: usize,
+) -> i64 {
+    let mut sum: i64 = 0;
+    for &img in &pod.images {
+        if node.images.contains(&img) {
+            let spread = f64::from(image_nodes[img as usize]) / total_nodes.max(1) as f64;
+            sum += (image_sizes[img as usize] as f64 * spread) as i64;
+        }
+    }
+    let max = IMAGE_MAX_CONTAINER_THRESHOLD * pod.containers.max(1);
+    let clamped = sum.clamp(IMAGE_MIN_THRESHOLD, max);
+    100 * (clamped - IMAGE_MIN_THRESHOLD) / (max - IMAGE_MIN_THRESHOLD)
+}
+
+#[cfg(test)]
+mod image_locality_tests {
+    //! Upstream `imagelocality/image_locality_test.go` TestImageLocalityPriority: the same
+    //! node images, sizes and pods, and upstream's expected scores.
+
+    use super::*;
+    use crate::cluster::World;
+    use crate::scenario::load_str;
+    use std::path::Path;
+
+    const SIZES: [(&str, u32); 10] = [
+        ("gcr.io/10", 10),
+        ("gcr.io/20", 20),
+        ("gcr.io/30", 30),
+        ("gcr.io/40", 40),
+        ("gcr.io/250", 250),
+        ("gcr.io/300", 300),
+        ("gcr.io/600", 600),
+        ("gcr.io/900", 900),
+        ("gcr.io/2000", 2000),
+        ("gcr.io/4000", 4000),
+    ];
+
+    fn scores(nodes: &[&[&str]], pod: &[&str]) -> Vec<i64> {
+        let images: String = SIZES
+            .iter()
+            .map(|(n, mb)| format!("  - {{name: '{n}', size: {mb}Mi}}\n"))
+            .collect();
+        let pools: String = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, imgs)| {
+                format!(
+                    "    - {{name: node{i}, cpu: '4', memory: 16Gi, count: 1, images: [{}]}}\n",
+                    imgs.iter()
+                        .map(|s| format!("'{s}:latest'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect();
+        let containers: String = pod
+            .iter()
+            .enumerate()
+            .map(|(i, img)| format!("{{name: c{i}, image: '{img}'}}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let yaml = format!(
+            "name: t\nduration: 1h\nimages:\n{images}cluster:\n  pools:\n{pools}workloads:\n  - name: p\n    replicas: 0\n    template: {{spec: {{containers: [{containers}]}}}}\n"
+        );
+        let scenario = load_str("t.yaml", &yaml, Path::new("."), &[]).expect("valid scenario");
+        let mut world = World::new(&scenario);
+        let mut interner = std::mem::take(&mut world.interner);
+        let info = super::super::compile_pod(&world.specs[0].clone(), &mut interner);
+        world.interner = interner;
+        world
+            .nodes
+            .iter()
+            .map(|n| {
+                image_locality_score(
+                    n,
+                    &info,
+                    &world.image_sizes,
+                    &world.image_nodes,
+                    world.nodes.len(),
+                )
+            })
+            .collect()
+    }
+
+    const NODE_40_300_2000: &[&str] = &["gcr.io/40", "gcr.io/300", "gcr.io/2000"];
+    const NODE_250_10: &[&str] = &["gcr.io/250", "gcr.io/10"];
+    const NODE_600_40_900: &[&str] = &["gcr.io/600", "gcr.io/40", "gcr.io/900"];
+    const NODE_300_600_900: &[&str] = &["gcr.io/300", "gcr.io/600", "gcr.io/900"];
+    const NODE_4000_30: &[&str] = &["gcr.io/4000", "gcr.io/30"];
+    const NODE_20_30_40: &[&str] = &["gcr.io/20", "gcr.io/30", "gcr.io/40"];
+
+    #[test]
+    fn two_images_spread_on_two_nodes_prefer_the_larger_image_one() {
+        assert_eq!(
+            scores(
+                &[NODE_40_300_2000, NODE_250_10],
+                &["gcr.io/40", "gcr.io/250"]
+            ),
+            [0, 5]
+        );
+    }
+
+    #[test]
+    fn two_images_on_one_node_prefer_this_node() {
+        assert_eq!(
+            scores(
+                &[NODE_40_300_2000, NODE_250_10],
+                &["gcr.io/40", "gcr.io/300"]
+            ),
+            [7, 0]
+        );
+    }
+
+    #[test]
+    fn above_the_maximum_threshold_the_limit_applies() {
+        assert_eq!(
+            scores(&[NODE_4000_30, NODE_250_10], &["gcr.io/10", "gcr.io/4000"]),
+            [100, 0]
+        );
+        assert_eq!(
+            scores(
+                &[NODE_4000_30, NODE_250_10, &[]],
+                &["gcr.io/10", "gcr.io/4000"]
+            ),
+            [66, 0, 0]
+        );
+    }
+
+    #[test]
+    fn pod_with_multiple_large_images_prefers_the_node_with_all() {
+        assert_eq!(
+            scores(
+                &[NODE_600_40_900, NODE_300_600_900, &[]],
+                &["gcr.io/300", "gcr.io/600", "gcr.io/900"]
+            ),
+            [32, 36, 0]
+        );
+    }
+
+    #[test]
+    fn pod_with_multiple_small_images() {
+        assert_eq!(
+            scores(&[NODE_20_30_40, NODE_4000_30], &["gcr.io/30", "gcr.io/40"]),
+            [1, 0]
+        );
+    }
+
+    #[test]
+    fn image_names_are_normalized_as_upstream() {
+        // TestNormalizedImageName.
+        use crate::scenario::normalized_image_name as n;
+        assert_eq!(n("root"), "root:latest");
+        assert_eq!(n("gcr.io:5000/root"), "gcr.io:5000/root:latest");
+        assert_eq!(n("root:tag"), "root:tag");
+        assert_eq!(n("root@sha256:abc"), "root@sha256:abc");
     }
 }

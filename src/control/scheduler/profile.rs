@@ -40,6 +40,8 @@ pub enum ScorePlugin {
     InterPodAffinity,
     /// Balance of CPU and memory fractions.
     NodeResourcesBalancedAllocation,
+    /// Images of the pod already on the node, weighted by size and spread.
+    ImageLocality,
 }
 
 impl FilterPlugin {
@@ -72,13 +74,14 @@ impl FilterPlugin {
 
 impl ScorePlugin {
     /// Every score plugin with its upstream default weight, in upstream order.
-    pub const DEFAULTS: [(ScorePlugin, i64); 6] = [
+    pub const DEFAULTS: [(ScorePlugin, i64); 7] = [
         (ScorePlugin::TaintToleration, 3),
         (ScorePlugin::NodeAffinity, 2),
         (ScorePlugin::NodeResourcesFit, 1),
         (ScorePlugin::PodTopologySpread, 2),
         (ScorePlugin::InterPodAffinity, 2),
         (ScorePlugin::NodeResourcesBalancedAllocation, 1),
+        (ScorePlugin::ImageLocality, 1),
     ];
 
     /// Upstream's plugin name.
@@ -90,6 +93,7 @@ impl ScorePlugin {
             ScorePlugin::PodTopologySpread => "PodTopologySpread",
             ScorePlugin::InterPodAffinity => "InterPodAffinity",
             ScorePlugin::NodeResourcesBalancedAllocation => "NodeResourcesBalancedAllocation",
+            ScorePlugin::ImageLocality => "ImageLocality",
         }
     }
 }
@@ -242,7 +246,8 @@ mod tests {
                 ("NodeResourcesFit", 1),
                 ("PodTopologySpread", 2),
                 ("InterPodAffinity", 2),
-                ("NodeResourcesBalancedAllocation", 1)
+                ("NodeResourcesBalancedAllocation", 1),
+                ("ImageLocality", 1)
             ]
         );
         assert_eq!(p.filters.first(), Some(&FilterPlugin::NodeUnschedulable));
