@@ -243,6 +243,49 @@ fn image_locality_prefers_the_node_that_already_has_the_image() {
 }
 
 #[test]
+fn zonal_volumes_keep_pods_in_their_zone() {
+    let dir = run_scenario("tests/data/scenarios/volume-zone.yaml", &[]);
+    let (placed, failed) = placements(&dir);
+    assert!(failed.is_empty(), "{failed:?}");
+    // Zones go round-robin over the pool: general-1 and general-4 are zone-b.
+    let db = nodes_of(&placed, "db");
+    assert_eq!(db.len(), 3);
+    assert!(
+        db.iter().all(|n| ["general-1", "general-4"].contains(n)),
+        "{db:?}"
+    );
+    let reader = nodes_of(&placed, "reader");
+    assert_eq!(reader.len(), 4);
+    assert!(
+        reader
+            .iter()
+            .all(|n| !["general-1", "general-4"].contains(n)),
+        "zone-a or zone-c only: {reader:?}"
+    );
+    // A volume in a zone no node has: the pods stay Pending with upstream's reason.
+    let dir = run_scenario(
+        "tests/data/scenarios/volume-zone.yaml",
+        &[
+            "--set",
+            "persistentVolumes=[{name: pv-db, claim: db-data, labels: {topology.kubernetes.io/zone: zone-d}}, {name: pv-shared, claim: shared}]",
+            "--set",
+            "cluster.pools.general.zones=[zone-a, zone-b, zone-c, zone-d]",
+            "--set",
+            "cluster.pools.general.count=3",
+        ],
+    );
+    let (placed, failed) = placements(&dir);
+    assert!(nodes_of(&placed, "db").is_empty(), "{placed:?}");
+    assert!(
+        failed
+            .get("db-0")
+            .is_some_and(|m| m
+                .starts_with("0/3 nodes are available: 3 node(s) had no available volume zone.")),
+        "{failed:?}"
+    );
+}
+
+#[test]
 fn host_ports_and_node_name_constrain_nodes() {
     let (placed, failed) = placements(&run_scenario("tests/data/scenarios/host-ports.yaml", &[]));
     let mut ingress = nodes_of(&placed, "ingress");
@@ -295,9 +338,9 @@ fn scheduler_configuration_errors_are_located() {
             "scheduler.plugins.score.disabled[0].name: unknown plugin `NodeResourceFit`; did you mean `NodeResourcesFit`?",
         ),
         (
-            "scheduler:\n  plugins:\n    score:\n      enabled: [{name: VolumeZone}]\n",
+            "scheduler:\n  plugins:\n    score:\n      enabled: [{name: VolumeBinding}]\n",
             "11:24:",
-            "plugin `VolumeZone` is not modelled yet",
+            "plugin `VolumeBinding` is not modelled yet",
         ),
         (
             "scheduler:\n  percentageOfNodesToScore: 150\n",

@@ -28,6 +28,8 @@ pub enum FitReason {
     PodAntiAffinityMismatch,
     /// InterPodAffinity: "node(s) didn't satisfy existing pods anti-affinity rules".
     ExistingAntiAffinity,
+    /// VolumeZone: "node(s) had no available volume zone".
+    VolumeZoneConflict,
     /// NodeResourcesFit: "Too many pods".
     TooManyPods,
     /// NodeResourcesFit: "Insufficient cpu".
@@ -77,6 +79,7 @@ impl FitReason {
                 "node(s) didn't satisfy existing pods anti-affinity rules".into()
             }
             FitReason::TooManyPods => "Too many pods".into(),
+            FitReason::VolumeZoneConflict => "node(s) had no available volume zone".into(),
             FitReason::InsufficientResource(r) => format!(
                 "Insufficient {}",
                 world

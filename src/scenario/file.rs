@@ -46,6 +46,9 @@ pub struct ScenarioFile {
     /// PriorityClasses (`scheduling.k8s.io/v1`) that workloads name in `priorityClassName`.
     #[serde(default)]
     pub priority_classes: Vec<PriorityClassFile>,
+    /// PersistentVolumes bound to claims, flattened; zonal ones pin their pods' zone.
+    #[serde(default)]
+    pub persistent_volumes: Vec<PersistentVolumeFile>,
     /// Container image sizes, for ImageLocality (an image with no size here scores nothing).
     #[serde(default)]
     pub images: Vec<ImageFile>,
@@ -54,6 +57,49 @@ pub struct ScenarioFile {
     pub pod_disruption_budgets: Vec<PodDisruptionBudgetFile>,
     /// Safety limits against runaway scenarios.
     pub limits: Option<LimitsFile>,
+}
+
+/// A PersistentVolume bound to a claim (`spec.claimRef.name` → `claim`), flattened.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PersistentVolumeFile {
+    /// Volume name.
+    pub name: String,
+    /// The PersistentVolumeClaim it is bound to.
+    pub claim: Spanned<String>,
+    /// Labels; `topology.kubernetes.io/zone` and `.../region` (values joined by `__` for
+    /// several) restrict the nodes that can use it.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A pod volume (`v1.Volume`): only claims matter to the scheduler; the common in-pod
+/// sources are accepted and ignored.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VolumeFile {
+    /// Volume name.
+    pub name: String,
+    /// A PersistentVolumeClaim reference.
+    pub persistent_volume_claim: Option<ClaimRefFile>,
+    /// Ignored by the scheduler.
+    pub empty_dir: Option<serde_json::Value>,
+    /// Ignored by the scheduler.
+    pub config_map: Option<serde_json::Value>,
+    /// Ignored by the scheduler.
+    pub secret: Option<serde_json::Value>,
+    /// Ignored by the scheduler.
+    pub projected: Option<serde_json::Value>,
+}
+
+/// `v1.PersistentVolumeClaimVolumeSource`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClaimRefFile {
+    /// The claim's name.
+    pub claim_name: Spanned<String>,
+    /// Read-only mount (not used by the scheduler).
+    pub read_only: Option<bool>,
 }
 
 /// A container image and its size (`status.images[].sizeBytes` on a node).
@@ -247,6 +293,9 @@ pub struct PodSpecFile {
     /// How replicas spread over zones, nodes or any topology key.
     #[serde(default)]
     pub topology_spread_constraints: Vec<SpreadConstraintFile>,
+    /// Volumes; PersistentVolumeClaims bound to zonal volumes restrict the pod's zone.
+    #[serde(default)]
+    pub volumes: Vec<VolumeFile>,
 }
 
 /// `v1.TopologySpreadConstraint`.

@@ -171,6 +171,9 @@ pub struct WorkloadSpec {
     pub create_at: SimTime,
     /// Requests of resources beyond cpu and memory: (resource id, amount).
     pub extra_requests: Vec<(u16, u64)>,
+    /// Zonal volume constraints: (node label key, allowed values), from the PersistentVolumes
+    /// bound to the pod's claims (VolumeZone).
+    pub volume_zones: Vec<(String, Vec<String>)>,
     /// Containers in the pod (ImageLocality's threshold scales with it).
     pub containers: u32,
     /// Its containers' images with a known size (ids into `Scenario::images`).

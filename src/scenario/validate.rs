@@ -163,7 +163,13 @@ pub fn validate(
 
     let limits = validate_limits(&mut cx, raw.limits.as_ref());
     let pools = validate_pools(&mut cx, &raw.cluster, catalog);
-    let mut workloads = validate_workloads(&mut cx, &raw.workloads, duration, &limits);
+    let mut workloads = validate_workloads(
+        &mut cx,
+        &raw.workloads,
+        duration,
+        &limits,
+        &raw.persistent_volumes,
+    );
     let slo = raw.slo.as_ref().and_then(|s| validate_slo(&mut cx, s));
     let scheduler = super::scheduling::validate_scheduler(&mut cx, raw.scheduler.as_ref());
     let priorities = super::scheduling::validate_priority_classes(&mut cx, &raw.priority_classes);
@@ -530,11 +536,61 @@ fn quantity(cx: &mut Ctx, q: &Spanned<Quantity>, field: &str, milli: bool) -> Op
     }
 }
 
+/// Topology labels VolumeZone reads from a PersistentVolume (upstream `volume_zone.go`).
+const VOLUME_TOPOLOGY_LABELS: [&str; 4] = [
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/region",
+];
+
+/// The zone/region constraints of the volumes a pod's claims are bound to.
+fn volume_zones(
+    cx: &mut Ctx,
+    spec: &PodSpecFile,
+    f: &str,
+    volumes: &[super::file::PersistentVolumeFile],
+) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for (i, v) in spec.volumes.iter().enumerate() {
+        let Some(claim) = &v.persistent_volume_claim else {
+            continue;
+        };
+        let Some(pv) = volumes
+            .iter()
+            .find(|pv| pv.claim.value == claim.claim_name.value)
+        else {
+            let names: Vec<&str> = volumes.iter().map(|pv| pv.claim.value.as_str()).collect();
+            let hint = closest(&claim.claim_name.value, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            cx.err(
+                loc(&claim.claim_name),
+                format!("{f}.template.spec.volumes[{i}].persistentVolumeClaim.claimName"),
+                format!(
+                    "no PersistentVolume is bound to claim `{}`{hint} (add one under persistentVolumes with `claim: {}`)",
+                    claim.claim_name.value, claim.claim_name.value
+                ),
+            );
+            continue;
+        };
+        for key in VOLUME_TOPOLOGY_LABELS {
+            if let Some(value) = pv.labels.get(key) {
+                // `LabelZonesToSet`: several zones joined by "__".
+                let values = value.split("__").map(|z| z.trim().to_string()).collect();
+                out.push((key.to_string(), values));
+            }
+        }
+    }
+    out
+}
+
 fn validate_workloads(
     cx: &mut Ctx,
     spanned: &Spanned<Vec<WorkloadFile>>,
     duration: SimTime,
     limits: &Limits,
+    volumes: &[super::file::PersistentVolumeFile],
 ) -> Vec<WorkloadSpec> {
     let raw = &spanned.value;
     if raw.is_empty() {
@@ -661,6 +717,7 @@ fn validate_workloads(
             startup,
             create_at,
             extra_requests: resources.extra,
+            volume_zones: volume_zones(cx, &w.template.spec, &f, volumes),
             containers: w.template.spec.containers.len() as u32,
             images: w
                 .template

@@ -17,7 +17,7 @@
 //! PostFilter is DefaultPreemption ([`preemption`]).
 //!
 //! Simplified: PreFilter/PreScore exist only as per-pod precomputation ([`PodInfo`]);
-//! volume plugins are not modelled yet; nodes are visited
+//! VolumeBinding (dynamic provisioning) is not modelled; nodes are visited
 //! sequentially (upstream checks 16 in parallel and
 //! may overshoot the count); binding is instantaneous and never fails.
 
@@ -67,6 +67,13 @@ pub fn static_fit_reasons(
     });
     if !selector_ok {
         reasons.push("didn't match Pod's node affinity/selector".to_string());
+        return reasons;
+    }
+    if let Some((_, zones)) = w.volume_zones.iter().find(|(k, _)| k == ZONE_LABEL)
+        && !pool.zones.is_empty()
+        && !pool.zones.iter().any(|z| zones.contains(z))
+    {
+        reasons.push("had no available volume zone".to_string());
         return reasons;
     }
     if pool.max_pods == 0 {
@@ -176,6 +183,33 @@ pub fn compile_pod(spec: &WorkloadSpec, interner: &mut Interner) -> PodInfo {
     };
     PodInfo {
         extra_requests: spec.extra_requests.clone(),
+        volume_zones: spec
+            .volume_zones
+            .iter()
+            .map(|(k, values)| {
+                let ga = k
+                    .strip_prefix("failure-domain.beta.kubernetes.io/")
+                    .map(|rest| interner.intern(&format!("topology.kubernetes.io/{rest}")));
+                (
+                    interner.intern(k),
+                    ga,
+                    values.iter().map(|v| interner.intern(v)).collect(),
+                )
+            })
+            .collect(),
+        volume_topology_keys: if spec.volume_zones.is_empty() {
+            Vec::new()
+        } else {
+            [
+                "topology.kubernetes.io/zone",
+                "topology.kubernetes.io/region",
+                "failure-domain.beta.kubernetes.io/zone",
+                "failure-domain.beta.kubernetes.io/region",
+            ]
+            .iter()
+            .map(|k| interner.intern(k))
+            .collect()
+        },
         images: spec.images.clone(),
         containers: i64::from(spec.containers),
         cpu_milli: spec.cpu_request_milli as i64,
@@ -511,6 +545,7 @@ impl Scheduler {
                 FilterPlugin::NodePorts => info.host_ports.is_empty(),
                 FilterPlugin::PodTopologySpread => !info.spread.iter().any(|t| t.hard),
                 FilterPlugin::InterPodAffinity => !info.interpod.filters(),
+                FilterPlugin::VolumeZone => info.volume_zones.is_empty(),
                 _ => false,
             };
             if !noop && n_filters < filters.len() {
@@ -798,6 +833,7 @@ fn run_filters(
             FilterPlugin::NodePorts => plugins::node_ports(node, pod),
             FilterPlugin::PodTopologySpread => spread_state.filter(world, id, &pod.spread),
             FilterPlugin::InterPodAffinity => interpod_state.filter(world, id, &pod.interpod),
+            FilterPlugin::VolumeZone => plugins::volume_zone(node, pod),
             FilterPlugin::NodeResourcesFit => {
                 let bits = plugins::fit_filter(node, pod);
                 if bits != 0 {

@@ -22,6 +22,11 @@ pub const MAX_CUSTOM_PRIORITY_SCORE: i64 = 10;
 /// Everything the plugins need about a pod, compiled once per workload.
 #[derive(Debug, Clone, Default)]
 pub struct PodInfo {
+    /// Zonal volume constraints: (node label, its GA equivalent for a beta label, allowed
+    /// values), and the topology labels whose presence on a node makes them apply.
+    pub volume_zones: Vec<(LabelId, Option<LabelId>, Vec<LabelId>)>,
+    /// See `volume_zones`.
+    pub volume_topology_keys: Vec<LabelId>,
     /// Containers' images with a known size (ImageLocality).
     pub images: Vec<u32>,
     /// Number of containers (ImageLocality's maximum threshold scales with it).
@@ -577,4 +582,28 @@ mod image_locality_tests {
         assert_eq!(n("root:tag"), "root:tag");
         assert_eq!(n("root@sha256:abc"), "root@sha256:abc");
     }
+}
+
+/// VolumeZone Filter (`volumezone/volume_zone.go`): a node with zone or region labels must
+/// carry, for every zonal volume of the pod, one of the volume's values (a beta label on the
+/// volume also matches the node's GA label); a node with none of those labels passes.
+pub fn volume_zone(node: &Node, pod: &PodInfo) -> Result<(), FitReason> {
+    if pod.volume_zones.is_empty()
+        || !pod
+            .volume_topology_keys
+            .iter()
+            .any(|&k| node.labels.get(k).is_some())
+    {
+        return Ok(());
+    }
+    for (key, ga, values) in &pod.volume_zones {
+        let v = node
+            .labels
+            .get(*key)
+            .or_else(|| ga.and_then(|g| node.labels.get(g)));
+        if !v.is_some_and(|v| values.contains(&v)) {
+            return Err(FitReason::VolumeZoneConflict);
+        }
+    }
+    Ok(())
 }

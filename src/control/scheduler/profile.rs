@@ -19,6 +19,8 @@ pub enum FilterPlugin {
     NodePorts,
     /// Requests against allocatable, pod count.
     NodeResourcesFit,
+    /// Zonal PersistentVolumes: only nodes in the volume's zone.
+    VolumeZone,
     /// DoNotSchedule topology spread constraints.
     PodTopologySpread,
     /// Required pod affinity and anti-affinity (both directions).
@@ -46,13 +48,14 @@ pub enum ScorePlugin {
 
 impl FilterPlugin {
     /// Every filter, in upstream order.
-    pub const ALL: [FilterPlugin; 8] = [
+    pub const ALL: [FilterPlugin; 9] = [
         FilterPlugin::NodeUnschedulable,
         FilterPlugin::NodeName,
         FilterPlugin::TaintToleration,
         FilterPlugin::NodeAffinity,
         FilterPlugin::NodePorts,
         FilterPlugin::NodeResourcesFit,
+        FilterPlugin::VolumeZone,
         FilterPlugin::PodTopologySpread,
         FilterPlugin::InterPodAffinity,
     ];
@@ -66,6 +69,7 @@ impl FilterPlugin {
             FilterPlugin::NodeAffinity => "NodeAffinity",
             FilterPlugin::NodePorts => "NodePorts",
             FilterPlugin::NodeResourcesFit => "NodeResourcesFit",
+            FilterPlugin::VolumeZone => "VolumeZone",
             FilterPlugin::PodTopologySpread => "PodTopologySpread",
             FilterPlugin::InterPodAffinity => "InterPodAffinity",
         }
