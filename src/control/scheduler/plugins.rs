@@ -607,3 +607,139 @@ pub fn volume_zone(node: &Node, pod: &PodInfo) -> Result<(), FitReason> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod taint_and_affinity_score_tests {
+    //! Upstream `tainttoleration/taint_toleration_test.go` TestTaintTolerationScore and
+    //! `nodeaffinity/node_affinity_test.go` TestNodeAffinityPriority: the same nodes and pods,
+    //! upstream's expected normalized scores.
+
+    use super::*;
+    use crate::cluster::World;
+    use crate::scenario::load_str;
+    use std::path::Path;
+
+    /// Nodes given as `labels` / `taints` flow maps; one pod with `spec` (YAML, indented 8).
+    fn world(nodes: &[(&str, &str)], spec: &str) -> (World, PodInfo) {
+        let pools: String = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, (labels, taints))| {
+                format!("    - {{name: node{}, cpu: '4', memory: 16Gi, count: 1, labels: {{{labels}}}, taints: [{taints}]}}\n", i + 1)
+            })
+            .collect();
+        let yaml = format!(
+            "name: t\nduration: 1h\ncluster:\n  pools:\n{pools}workloads:\n  - name: p\n    replicas: 0\n    template:\n      spec:\n        containers: [{{name: c}}]\n{spec}"
+        );
+        let scenario = load_str("t.yaml", &yaml, Path::new("."), &[]).expect("valid scenario");
+        let mut world = World::new(&scenario);
+        let mut interner = std::mem::take(&mut world.interner);
+        let info = super::super::compile_pod(&world.specs[0].clone(), &mut interner);
+        world.interner = interner;
+        (world, info)
+    }
+
+    fn taint_scores(nodes: &[&str], tolerations: &str) -> Vec<i64> {
+        let nodes: Vec<(&str, &str)> = nodes.iter().map(|t| ("", *t)).collect();
+        let spec = if tolerations.is_empty() {
+            String::new()
+        } else {
+            format!("        tolerations: [{tolerations}]\n")
+        };
+        let (w, pod) = world(&nodes, &spec);
+        let mut s: Vec<i64> = w
+            .nodes
+            .iter()
+            .map(|n| taint_toleration_score(n, &pod))
+            .collect();
+        default_normalize(&mut s, true);
+        s
+    }
+
+    const FOO_BAR: &str = "{key: foo, value: bar, effect: PreferNoSchedule}";
+    const ARM: &str = "{key: cpu-type, value: arm64, effect: PreferNoSchedule}";
+    const SSD: &str = "{key: disk-type, value: ssd, effect: PreferNoSchedule}";
+
+    #[test]
+    fn tolerated_taints_score_higher_than_intolerable_ones() {
+        let tol = "{key: foo, operator: Equal, value: bar, effect: PreferNoSchedule}";
+        let blah = "{key: foo, value: blah, effect: PreferNoSchedule}";
+        assert_eq!(taint_scores(&[FOO_BAR, blah], tol), [100, 0]);
+    }
+
+    #[test]
+    fn all_tolerated_nodes_score_the_same_however_many_taints() {
+        let tol = "{key: cpu-type, operator: Equal, value: arm64, effect: PreferNoSchedule}, {key: disk-type, operator: Equal, value: ssd, effect: PreferNoSchedule}";
+        let both = format!("{ARM}, {SSD}");
+        assert_eq!(taint_scores(&["", ARM, &both], tol), [100, 100, 100]);
+    }
+
+    #[test]
+    fn more_intolerable_taints_score_lower() {
+        let tol = "{key: foo, operator: Equal, value: bar, effect: PreferNoSchedule}";
+        let both = format!("{ARM}, {SSD}");
+        assert_eq!(taint_scores(&["", ARM, &both], tol), [100, 50, 0]);
+    }
+
+    #[test]
+    fn only_prefer_no_schedule_taints_count() {
+        let tol = "{key: cpu-type, operator: Equal, value: arm64, effect: NoSchedule}, {key: disk-type, operator: Equal, value: ssd, effect: NoSchedule}";
+        let hard = "{key: cpu-type, value: arm64, effect: NoSchedule}";
+        assert_eq!(taint_scores(&["", hard, ARM], tol), [100, 100, 0]);
+    }
+
+    #[test]
+    fn without_tolerations_the_untainted_node_wins() {
+        assert_eq!(taint_scores(&["", ARM], ""), [100, 0]);
+    }
+
+    fn affinity_scores(nodes: &[&str], preferred: &str) -> Vec<i64> {
+        let nodes: Vec<(&str, &str)> = nodes.iter().map(|l| (*l, "")).collect();
+        let spec = if preferred.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "        affinity:\n          nodeAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n{preferred}"
+            )
+        };
+        let (w, pod) = world(&nodes, &spec);
+        let mut s: Vec<i64> = w
+            .nodes
+            .iter()
+            .map(|n| node_affinity_score(n, &pod, &w.interner))
+            .collect();
+        default_normalize(&mut s, false);
+        s
+    }
+
+    const AFFINITY1: &str = "              - {weight: 2, preference: {matchExpressions: [{key: foo, operator: In, values: [bar]}]}}\n";
+    const AFFINITY2: &str = "              - {weight: 2, preference: {matchExpressions: [{key: foo, operator: In, values: [bar]}]}}\n              - {weight: 4, preference: {matchExpressions: [{key: key, operator: In, values: [value]}]}}\n              - {weight: 5, preference: {matchExpressions: [{key: foo, operator: In, values: [bar]}, {key: key, operator: In, values: [value]}, {key: az, operator: In, values: [az1]}]}}\n";
+
+    #[test]
+    fn no_node_affinity_means_equal_scores() {
+        assert_eq!(
+            affinity_scores(&["foo: bar", "key: value", "az: az1"], ""),
+            [0, 0, 0]
+        );
+    }
+
+    #[test]
+    fn only_the_matching_node_scores() {
+        assert_eq!(
+            affinity_scores(&["foo: bar", "key: value", "az: az1"], AFFINITY1),
+            [100, 0, 0]
+        );
+    }
+
+    #[test]
+    fn weights_add_up_and_normalize_to_the_best_node() {
+        // node1 2, node5 2+4+5 = 11, node2 4 → 2·100/11 = 18, 100, 4·100/11 = 36.
+        assert_eq!(
+            affinity_scores(
+                &["foo: bar", "foo: bar, key: value, az: az1", "key: value"],
+                AFFINITY2
+            ),
+            [18, 100, 36]
+        );
+    }
+}
