@@ -14,6 +14,19 @@ fn explain_json(pod: &str, extra: &[&str]) -> Value {
     serde_json::from_str(&out.stdout).expect("explain prints JSON")
 }
 
+/// A copy of a fixture with one edit, in a scratch folder. Panics when `from` is not in the
+/// fixture, so a fixture change cannot quietly turn a test into one that checks nothing.
+fn fixture_variant(fixture: &str, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(crate::util::repo().join(fixture)).expect("fixture");
+    assert!(text.contains(from), "{fixture} no longer contains {from:?}");
+    let name = std::path::Path::new(fixture)
+        .file_name()
+        .expect("file name");
+    let path = crate::util::scratch("explain-variant").join(name);
+    std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+    path.to_string_lossy().into_owned()
+}
+
 fn node<'a>(v: &'a Value, name: &str) -> &'a Value {
     v["nodes"]
         .as_array()
@@ -153,16 +166,12 @@ fn what_is_not_modelled_is_reported_not_hidden() {
     assert!(out.stderr.contains("1 pending pod(s)"), "{}", out.stderr);
     // Ephemeral storage is modelled: no warning about it.
     assert!(!out.stderr.contains("ephemeral-storage"), "{}", out.stderr);
-    let dir = crate::util::scratch("explain-init");
-    let pod = std::fs::read_to_string(crate::util::repo().join("tests/data/explain/pod.yaml"))
-        .expect("fixture")
-        .replace(
-            "  containers:\n",
-            "  initContainers:\n  - name: migrate\n  containers:\n",
-        );
-    let path = dir.join("pod.yaml");
-    std::fs::write(&path, pod).expect("write");
-    let out = kubesim(&["explain", CLUSTER, "--pod", &path.to_string_lossy()]);
+    let path = fixture_variant(
+        "tests/data/explain/pod.yaml",
+        "  containers:\n",
+        "  initContainers:\n  - name: migrate\n  containers:\n",
+    );
+    let out = kubesim(&["explain", CLUSTER, "--pod", &path]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stderr.contains("warning:")
@@ -176,17 +185,13 @@ fn what_is_not_modelled_is_reported_not_hidden() {
 
 #[test]
 fn ephemeral_storage_requests_are_checked_against_node_allocatable() {
-    let dir = crate::util::scratch("explain-eph");
     // 95491281146 bytes allocatable per node; the running pods hold 1Gi each.
-    let pod = std::fs::read_to_string(crate::util::repo().join("tests/data/explain/pod.yaml"))
-        .expect("fixture")
-        .replace(
-            "        memory: 2Gi\n      limits:",
-            "        memory: 2Gi\n        ephemeral-storage: 93G\n      limits:",
-        );
-    let path = dir.join("pod.yaml");
-    std::fs::write(&path, pod).expect("write");
-    let v = explain_json(&path.to_string_lossy(), &[]);
+    let path = fixture_variant(
+        "tests/data/explain/pod.yaml",
+        "        memory: 2Gi\n      limits:",
+        "        memory: 2Gi\n        ephemeral-storage: 93G\n      limits:",
+    );
+    let v = explain_json(&path, &[]);
     // ip-10-0-1-17 runs three pods (3Gi used): 93G no longer fits; ip-10-0-2-33 runs two
     // (the finished batch pod holds nothing): 95491281146 − 2Gi ≥ 93G still fits.
     assert_eq!(
@@ -198,17 +203,8 @@ fn ephemeral_storage_requests_are_checked_against_node_allocatable() {
 
 #[test]
 fn bad_snapshots_name_file_line_object_and_field() {
-    let dir = crate::util::scratch("explain-bad");
-    let text = std::fs::read_to_string(crate::util::repo().join(CLUSTER)).expect("fixture");
-    let bad = text.replacen("cpu: 1930m", "cpu: plenty", 1);
-    let path = dir.join("cluster.yaml");
-    std::fs::write(&path, bad).expect("write");
-    let out = kubesim(&[
-        "explain",
-        &path.to_string_lossy(),
-        "--pod",
-        "tests/data/explain/pod.yaml",
-    ]);
+    let path = fixture_variant(CLUSTER, "cpu: 1930m", "cpu: plenty");
+    let out = kubesim(&["explain", &path, "--pod", "tests/data/explain/pod.yaml"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr
@@ -224,6 +220,7 @@ fn bad_snapshots_name_file_line_object_and_field() {
         "{}",
         missing.stderr
     );
+    let dir = crate::util::scratch("explain-two");
     std::fs::write(dir.join("two.yaml"), "kind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n---\nkind: Pod\nmetadata: {name: b}\nspec: {containers: []}\n").expect("write");
     let two = kubesim(&[
         "explain",
@@ -249,17 +246,12 @@ fn pod_anti_affinity_is_scoped_to_the_pods_namespace() {
         "{v}"
     );
     // Naming the `shop` namespace makes the web pods count: their nodes are refused.
-    let dir = crate::util::scratch("explain-ns");
-    let text =
-        std::fs::read_to_string(crate::util::repo().join("tests/data/explain/anti-web.yaml"))
-            .expect("fixture")
-            .replace(
-                "      - labelSelector:",
-                "      - namespaces: [shop]\n        labelSelector:",
-            );
-    let path = dir.join("anti-web-shop.yaml");
-    std::fs::write(&path, text).expect("write");
-    let v = explain_json(&path.to_string_lossy(), &[]);
+    let path = fixture_variant(
+        "tests/data/explain/anti-web.yaml",
+        "      - labelSelector:",
+        "      - namespaces: [shop]\n        labelSelector:",
+    );
+    let v = explain_json(&path, &[]);
     for web_node in ["ip-10-0-1-17.ec2.internal", "ip-10-0-2-33.ec2.internal"] {
         assert_eq!(
             node(&v, web_node)["reasons"],

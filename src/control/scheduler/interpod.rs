@@ -325,9 +325,7 @@ mod upstream_cases {
     }
 
     fn scores(world: &mut World, w: usize) -> Vec<i64> {
-        let mut interner = std::mem::take(&mut world.interner);
-        let mut info = super::super::compile_pod(&world.specs[w].clone(), &mut interner);
-        world.interner = interner;
+        let mut info = super::super::pod_info_for(world, w);
         info.interpod = compile(world, w);
         let feasible: Vec<NodeId> = (0..world.nodes.len() as u32).map(NodeId).collect();
         let mut raw = Vec::new();
@@ -395,11 +393,7 @@ mod upstream_cases {
     }
 
     fn filter_all(world: &mut World, w: usize) -> Vec<Result<(), FitReason>> {
-        let mut interner = std::mem::take(&mut world.interner);
-        let info = super::super::compile_pod(&world.specs[w].clone(), &mut interner);
-        world.interner = interner;
         let c = compile(world, w);
-        let _ = info;
         let mut state = State::default();
         state.prefilter(world, &c);
         (0..world.nodes.len() as u32)

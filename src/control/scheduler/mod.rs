@@ -245,6 +245,12 @@ pub fn compile_pod(spec: &WorkloadSpec, interner: &mut Interner) -> PodInfo {
     }
 }
 
+/// A workload's compiled pod, for tests that call plugins directly.
+#[cfg(test)]
+pub(crate) fn pod_info_for(world: &mut World, w: usize) -> PodInfo {
+    compile_pod(&world.specs[w], &mut world.interner)
+}
+
 /// The outcome of one pod's scheduling attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {

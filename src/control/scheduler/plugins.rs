@@ -492,9 +492,7 @@ mod image_locality_tests {
         );
         let scenario = load_str("t.yaml", &yaml, Path::new("."), &[]).expect("valid scenario");
         let mut world = World::new(&scenario);
-        let mut interner = std::mem::take(&mut world.interner);
-        let info = super::super::compile_pod(&world.specs[0].clone(), &mut interner);
-        world.interner = interner;
+        let info = super::super::pod_info_for(&mut world, 0);
         world
             .nodes
             .iter()
@@ -633,9 +631,7 @@ mod taint_and_affinity_score_tests {
         );
         let scenario = load_str("t.yaml", &yaml, Path::new("."), &[]).expect("valid scenario");
         let mut world = World::new(&scenario);
-        let mut interner = std::mem::take(&mut world.interner);
-        let info = super::super::compile_pod(&world.specs[0].clone(), &mut interner);
-        world.interner = interner;
+        let info = super::super::pod_info_for(&mut world, 0);
         (world, info)
     }
 

@@ -494,9 +494,7 @@ mod tests {
         let mut w = world(1, "");
         let big = run(&mut w, TWO, 0, 0);
         let (l1, l2) = (run(&mut w, LOW, 0, 5), run(&mut w, LOW, 0, 6));
-        let mut interner = std::mem::take(&mut w.interner);
-        let mut pod = super::super::compile_pod(&w.specs[TWO as usize].clone(), &mut interner);
-        w.interner = interner;
+        let mut pod = super::super::pod_info_for(&mut w, TWO as usize);
         pod.cpu_milli = 2000;
         let budgets = vec![Vec::new(); w.specs.len()];
         let c = select_victims(
@@ -519,9 +517,7 @@ mod tests {
         w.nodes[0].max_pods = 2;
         let p1 = run(&mut w, LOW, 0, 0);
         let _p2 = run(&mut w, MID, 0, 0);
-        let mut interner = std::mem::take(&mut w.interner);
-        let mut pod = super::super::compile_pod(&w.specs[LOW as usize].clone(), &mut interner);
-        w.interner = interner;
+        let mut pod = super::super::pod_info_for(&mut w, LOW as usize);
         pod.cpu_milli = 1;
         let mut budgets = vec![Vec::new(); w.specs.len()];
         budgets[LOW as usize].push(0);
@@ -539,9 +535,7 @@ mod tests {
     fn no_lower_priority_pods_means_no_victims() {
         let mut w = world(1, "");
         let _ = run(&mut w, LOW, 0, 0);
-        let mut interner = std::mem::take(&mut w.interner);
-        let pod = super::super::compile_pod(&w.specs[LOW as usize].clone(), &mut interner);
-        w.interner = interner;
+        let pod = super::super::pod_info_for(&mut w, LOW as usize);
         let budgets = vec![Vec::new(); w.specs.len()];
         let mut a = attempt_on(&w, &pod, &budgets, &[], &[NodeId(0)]);
         a.priority = 1; // equal priority cannot preempt
