@@ -59,7 +59,7 @@ pub fn explain(snapshot: &Snapshot, seed: u64, sample: bool) -> Report {
     let mut world = World::new(scenario);
     for &pool in &snapshot.cordoned {
         let node = world.pool_nodes[pool as usize][0];
-        world.nodes[node.0 as usize].schedulable = false;
+        world.cordon(node);
     }
     for &(w, pool) in &snapshot.bound {
         let pod = world.create_pod(WorkloadId(w), SimTime::ZERO);

@@ -152,6 +152,11 @@ pub struct World {
     pub disruption_budgets: Vec<crate::scenario::DisruptionBudget>,
     /// Names of resources beyond cpu and memory, by id (for messages).
     pub resource_names: Vec<String>,
+    /// Nodes carrying a NoSchedule or NoExecute taint (0: TaintToleration's Filter has
+    /// nothing to reject, so the scheduler skips it).
+    pub hard_tainted_nodes: u32,
+    /// Cordoned nodes (0: NodeUnschedulable's Filter is skipped).
+    pub cordoned_nodes: u32,
     /// Size in bytes of each known image, by id.
     pub image_sizes: Vec<u64>,
     /// Nodes holding each image, by id (ImageLocality's spread factor).
@@ -186,6 +191,8 @@ impl World {
             ),
             disruption_budgets: scenario.disruption_budgets.clone(),
             resource_names: scenario.extra_resources.clone(),
+            hard_tainted_nodes: 0,
+            cordoned_nodes: 0,
             image_sizes: scenario.images.iter().map(|i| i.1).collect(),
             image_nodes: vec![0; scenario.images.len()],
         };
@@ -225,6 +232,12 @@ impl World {
             pairs.push((i.intern(POOL_LABEL), i.intern(&spec.name)));
         }
         let taints = spec.taints.clone();
+        if taints
+            .iter()
+            .any(|t| t.effect != crate::scenario::TaintEffect::PreferNoSchedule)
+        {
+            self.hard_tainted_nodes += 1;
+        }
         self.nodes.push(Node {
             pool,
             ordinal,
@@ -301,6 +314,15 @@ impl World {
         w.created += 1;
         w.active.push(id);
         id
+    }
+
+    /// Cordons a node (`spec.unschedulable: true`).
+    pub fn cordon(&mut self, node: NodeId) {
+        let n = &mut self.nodes[node.0 as usize];
+        if n.schedulable {
+            n.schedulable = false;
+            self.cordoned_nodes += 1;
+        }
     }
 
     /// Forgets images pulled by bound pods, keeping only each pool's own list: a cluster

@@ -544,6 +544,8 @@ impl Scheduler {
         let mut n_filters = 0;
         for &f in &self.profile.filters {
             let noop = match f {
+                FilterPlugin::NodeUnschedulable => world.cordoned_nodes == 0,
+                FilterPlugin::TaintToleration => world.hard_tainted_nodes == 0,
                 FilterPlugin::NodeName => info.node_name.is_none(),
                 FilterPlugin::NodeAffinity => {
                     info.node_selector.is_empty() && info.required.is_none()
@@ -566,6 +568,7 @@ impl Scheduler {
         if filters.contains(&FilterPlugin::InterPodAffinity) {
             sc.interpod.prefilter(world, &info.interpod);
         }
+        let only_fit = filters == [FilterPlugin::NodeResourcesFit];
         let mut processed = 0;
         let mut next = self.next_start % n;
         for _ in 0..n {
@@ -575,15 +578,24 @@ impl Scheduler {
                 next = 0; // wrap without a division per node
             }
             processed += 1;
-            match run_filters(
-                filters,
-                world,
-                id,
-                info,
-                self.name_key,
-                &sc.spread,
-                &sc.interpod,
-            ) {
+            // The common case, resources the only check left: no dispatch per node.
+            let verdict = if only_fit {
+                match plugins::fit_filter(&world.nodes[id.0 as usize], info) {
+                    0 => Ok(()),
+                    bits => Err(Failure::Fit(bits)),
+                }
+            } else {
+                run_filters(
+                    filters,
+                    world,
+                    id,
+                    info,
+                    self.name_key,
+                    &sc.spread,
+                    &sc.interpod,
+                )
+            };
+            match verdict {
                 Ok(()) => {
                     sc.feasible.push(id);
                     if sc.feasible.len() >= to_find {

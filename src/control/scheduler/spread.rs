@@ -212,21 +212,40 @@ pub fn score(
         }
         counts.push(c);
     }
+    // Each term's lookups hoisted out of the per-node loop.
+    struct View<'a> {
+        domains: &'a [Option<u32>],
+        node_counts: Option<&'a [u32]>,
+        domain_counts: &'a [i64],
+        weight: f64,
+        skew: f64,
+    }
+    let views: Vec<View> = soft
+        .iter()
+        .enumerate()
+        .map(|(i, t)| View {
+            domains: world.spread.node_domains(t.key),
+            node_counts: t.hostname.then(|| world.spread.node_counts(t.group)),
+            domain_counts: &counts[i],
+            weight: weights[i],
+            skew: (t.max_skew - 1) as f64,
+        })
+        .collect();
     raw.clear();
     raw.resize(feasible.len(), 0);
     for (slot, &node) in raw.iter_mut().zip(feasible) {
         if require_all && ignored(node) {
             continue;
         }
+        let n = node.0 as usize;
         let mut s = 0.0f64;
-        for (i, t) in soft.iter().enumerate() {
-            if let Some(d) = world.spread.node_domains(t.key)[node.0 as usize] {
-                let cnt = if t.hostname {
-                    i64::from(world.spread.node_counts(t.group)[node.0 as usize])
-                } else {
-                    counts[i][d as usize]
+        for v in &views {
+            if let Some(d) = v.domains[n] {
+                let cnt = match v.node_counts {
+                    Some(c) => i64::from(c[n]),
+                    None => v.domain_counts[d as usize],
                 };
-                s += cnt as f64 * weights[i] + (t.max_skew - 1) as f64;
+                s += cnt as f64 * v.weight + v.skew;
             }
         }
         *slot = round_non_negative(s);
