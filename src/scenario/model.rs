@@ -210,6 +210,19 @@ pub struct PodSelector {
 }
 
 impl PodSelector {
+    /// A selector that matches no pod: what an absent `labelSelector` means upstream for
+    /// affinity terms and PodDisruptionBudgets (it requires a label key no pod can carry).
+    pub fn nothing() -> PodSelector {
+        PodSelector {
+            match_labels: Vec::new(),
+            expressions: vec![(
+                String::new(),
+                crate::cluster::labels::Operator::Exists,
+                Vec::new(),
+            )],
+        }
+    }
+
     /// `metav1.LabelSelector` semantics against a pod's labels.
     pub fn matches(&self, labels: &[(String, String)]) -> bool {
         let get = |k: &str| {

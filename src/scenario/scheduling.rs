@@ -332,10 +332,7 @@ fn pod_affinity_term(cx: &mut Ctx, t: &PodAffinityTermFile, f: &str) -> PodAffin
             .label_selector
             .as_ref()
             .map(|s| pod_selector(cx, s, &format!("{f}.labelSelector")))
-            .unwrap_or(PodSelector {
-                match_labels: Vec::new(),
-                expressions: vec![(String::new(), Operator::Exists, Vec::new())],
-            }),
+            .unwrap_or_else(PodSelector::nothing),
         topology_key: t.topology_key.value.clone(),
     }
 }
@@ -420,11 +417,7 @@ pub(super) fn validate_disruption_budgets(
                 .selector
                 .as_ref()
                 .map(|s| pod_selector(cx, s, &format!("{f}.selector")))
-                .unwrap_or(PodSelector {
-                    match_labels: Vec::new(),
-                    // A missing selector selects nothing: a key no pod can carry.
-                    expressions: vec![(String::new(), Operator::Exists, Vec::new())],
-                }),
+                .unwrap_or_else(PodSelector::nothing),
             min_available,
             max_unavailable,
         });
