@@ -12,6 +12,7 @@ use crate::control::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
 use crate::engine::{Engine, RngStreams, SimRng, SimTime};
 use crate::metrics::{NodeRow, Recorder, TimeseriesRow};
 use crate::scenario::{Arrivals, Scenario};
+use crate::traffic::bursts::BurstState;
 use crate::traffic::queueing::{TickLoad, serve_tick};
 use rand::RngExt;
 use rand_distr::{Distribution, Poisson};
@@ -82,6 +83,8 @@ struct Simulation {
     scheduler: Scheduler,
     recorder: Recorder,
     traffic_rngs: Vec<SimRng>,
+    burst_rngs: Vec<SimRng>,
+    bursts: Vec<Option<BurstState>>,
     backlog: Vec<f64>,
     cycle_scheduled: bool,
     flush_scheduled: bool,
@@ -108,6 +111,10 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         traffic_rngs: (0..scenario.workloads.len())
             .map(|w| streams.stream_indexed("traffic", w as u64))
             .collect(),
+        burst_rngs: (0..scenario.workloads.len())
+            .map(|w| streams.stream_indexed("bursts", w as u64))
+            .collect(),
+        bursts: Vec::new(),
         backlog: vec![0.0; scenario.workloads.len()],
         cycle_scheduled: false,
         flush_scheduled: false,
@@ -118,6 +125,14 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         world,
         scenario: scenario.clone(),
     };
+    sim.bursts = (0..scenario.workloads.len())
+        .map(|w| {
+            scenario.workloads[w]
+                .traffic
+                .bursts
+                .map(|b| BurstState::new(&b, &mut sim.burst_rngs[w]))
+        })
+        .collect();
     for (w, spec) in scenario.workloads.iter().enumerate() {
         let id = WorkloadId(w as u32);
         if spec.create_at == SimTime::ZERO {
@@ -287,8 +302,12 @@ impl Simulation {
         for w in 0..self.world.specs.len() {
             let endpoints = self.world.take_average_ready(w, now, dt);
             let spec = &self.world.specs[w];
+            let burst = match (&mut self.bursts[w], &spec.traffic.bursts) {
+                (Some(state), Some(b)) => state.factor(b, &mut self.burst_rngs[w], t0, t1),
+                _ => 1.0,
+            };
             let rate = if dt_s > 0.0 {
-                spec.traffic.mean_rate(t0, t1)
+                spec.traffic.mean_rate(t0, t1) * burst
             } else {
                 0.0
             };

@@ -550,30 +550,68 @@ pub enum TrafficFile {
         /// Cycle length (default 24h).
         period: Option<Spanned<Duration>>,
     },
-    /// Replay of a recorded rate from a CSV file.
+    /// A weekly cycle: a cosine between `min` and `max` peaking at `peakAt`, period 7 days.
     #[serde(rename_all = "camelCase")]
-    Trace {
-        /// CSV path, relative to the scenario file.
-        file: Spanned<String>,
-        /// Column holding the time (default: the first).
-        time_column: Option<String>,
-        /// Column holding the rate or count (default: the second).
-        column: Option<String>,
-        /// `rate` (default): values are requests per second; `count`: values are requests
-        /// per row interval.
-        values: Option<Spanned<String>>,
-        /// Trace seconds played per simulated second (default 1).
-        speedup: Option<Spanned<f64>>,
-        /// Multiplies every rate (default 1).
-        scale: Option<Spanned<f64>>,
-        /// Rescales so the trace's highest rate equals this (instead of `scale`).
-        peak_rps: Option<Spanned<f64>>,
-        /// Skip this much of the trace (in trace time) before playing.
-        skip: Option<Duration>,
-        /// Start again from the beginning when the trace ends (default true).
-        #[serde(rename = "loop")]
-        repeat: Option<bool>,
+    Weekly {
+        /// Lowest rate (at peakAt + 3.5 days).
+        min: Spanned<f64>,
+        /// Highest rate (at peakAt).
+        max: Spanned<f64>,
+        /// Time of the weekly peak from the start of the run (default 2d14h: Wednesday
+        /// 14:00 when the run starts on a Monday at midnight).
+        peak_at: Option<Duration>,
     },
+    /// A level change: `rps` more (negative: less) from `at` until `until` (default: the end).
+    #[serde(rename_all = "camelCase")]
+    Step {
+        /// When the new level starts.
+        at: Spanned<Duration>,
+        /// Requests per second added (negative: removed) while the step lasts.
+        rps: Spanned<f64>,
+        /// When the step ends (default: never).
+        until: Option<Spanned<Duration>>,
+    },
+    /// Random bursts: a two-state Markov-modulated Poisson process multiplying the rate.
+    #[serde(rename_all = "camelCase")]
+    Bursts {
+        /// Rate multiplier during a burst (more than 1).
+        multiplier: Spanned<f64>,
+        /// Mean length of a burst (exponentially distributed).
+        mean_duration: Spanned<Duration>,
+        /// Mean time between bursts (exponentially distributed).
+        mean_interval: Spanned<Duration>,
+    },
+    /// Replay of a recorded rate from a CSV file or a web server access log.
+    Trace(Box<TraceFile>),
+}
+
+/// A `trace` traffic component: which file, how to read it, how to play it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TraceFile {
+    /// Trace path, relative to the scenario file.
+    pub file: Spanned<String>,
+    /// `csv` (default): rows of (time, rate or count); `accessLog`: a web server log in
+    /// Common Log Format (or Combined), one request per line, counted per second.
+    pub format: Option<Spanned<String>>,
+    /// Column holding the time (default: the first).
+    pub time_column: Option<String>,
+    /// Column holding the rate or count (default: the second).
+    pub column: Option<String>,
+    /// `rate` (default): values are requests per second; `count`: values are requests
+    /// per row interval.
+    pub values: Option<Spanned<String>>,
+    /// Trace seconds played per simulated second (default 1).
+    pub speedup: Option<Spanned<f64>>,
+    /// Multiplies every rate (default 1).
+    pub scale: Option<Spanned<f64>>,
+    /// Rescales so the trace's highest rate equals this (instead of `scale`).
+    pub peak_rps: Option<Spanned<f64>>,
+    /// Skip this much of the trace (in trace time) before playing.
+    pub skip: Option<Duration>,
+    /// Start again from the beginning when the trace ends (default true).
+    #[serde(rename = "loop")]
+    pub repeat: Option<bool>,
 }
 
 /// The service-level objective.

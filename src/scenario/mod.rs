@@ -12,6 +12,7 @@ pub mod model;
 pub mod quantity;
 mod scheduling;
 pub mod suggest;
+mod traffic;
 pub mod validate;
 
 pub use error::{InputError, InputErrors};

@@ -12,12 +12,9 @@ use super::quantity::Quantity;
 use super::suggest::closest;
 use crate::cluster::catalog::Catalog;
 use crate::engine::SimTime;
-use crate::traffic::trace::{TraceOptions, TraceSeries, TraceValues};
-use crate::traffic::{Component, SpikeShape, TrafficModel};
 use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Arc;
 
 /// Default interval of metric samples (the metrics-server resolution upstream HPA sees).
 pub const DEFAULT_METRICS_TICK: SimTime = SimTime::from_secs(15);
@@ -37,9 +34,9 @@ pub const MAX_POOL_NODES: i64 = 100_000;
 pub const MAX_REPLICAS: i64 = 1_000_000;
 
 pub(super) struct Ctx<'a> {
-    file: &'a str,
-    base_dir: &'a Path,
-    errors: Vec<InputError>,
+    pub(super) file: &'a str,
+    pub(super) base_dir: &'a Path,
+    pub(super) errors: Vec<InputError>,
     /// Names of the resources beyond cpu and memory, by id (ephemeral-storage, extended).
     resources: Vec<String>,
     /// Known images (normalized name, size), by id.
@@ -170,7 +167,10 @@ pub fn validate(
         &limits,
         &raw.persistent_volumes,
     );
-    let slo = raw.slo.as_ref().and_then(|s| validate_slo(&mut cx, s));
+    let slo = raw
+        .slo
+        .as_ref()
+        .and_then(|s| super::traffic::validate_slo(&mut cx, s));
     let scheduler = super::scheduling::validate_scheduler(&mut cx, raw.scheduler.as_ref());
     let priorities = super::scheduling::validate_priority_classes(&mut cx, &raw.priority_classes);
     let disruption_budgets =
@@ -685,8 +685,8 @@ fn validate_workloads(
             }
             t
         });
-        let service = validate_service(cx, w, &f);
-        let traffic = validate_traffic(cx, &w.traffic, &f, duration);
+        let service = super::traffic::validate_service(cx, w, &f);
+        let traffic = super::traffic::validate_traffic(cx, &w.traffic, &f, duration);
         if !w.traffic.is_empty() && w.service.is_none() {
             cx.err(
                 loc(&w.name),
@@ -879,298 +879,6 @@ fn pod_resources(cx: &mut Ctx, spec: &PodSpecFile, f: &str) -> PodResources {
         r.memory_limit = None;
     }
     r
-}
-
-fn validate_service(cx: &mut Ctx, w: &WorkloadFile, f: &str) -> ServiceModel {
-    let mut model = ServiceModel {
-        cpu_seconds_per_request: 0.0,
-        concurrency: 1,
-        timeout: DEFAULT_TIMEOUT,
-    };
-    let Some(s) = &w.service else { return model };
-    let cpu = s.cpu_per_request.value.time();
-    if cpu == SimTime::ZERO {
-        cx.err(
-            loc(&s.cpu_per_request),
-            format!("{f}.service.cpuPerRequest"),
-            "must be more than 0ms",
-        );
-    }
-    model.cpu_seconds_per_request = cpu.as_secs_f64();
-    if let Some(c) = &s.concurrency {
-        model.concurrency = count_in(cx, c, &format!("{f}.service.concurrency"), 1, 10_000);
-    }
-    if let Some(t) = &s.timeout {
-        if t.value.time() == SimTime::ZERO {
-            cx.err(
-                loc(t),
-                format!("{f}.service.timeout"),
-                "must be more than 0ms",
-            );
-        }
-        model.timeout = t.value.time();
-    }
-    model
-}
-
-fn rate(cx: &mut Ctx, v: &Spanned<f64>, field: &str) -> f64 {
-    if !v.value.is_finite() || v.value < 0.0 || v.value > 1e9 {
-        cx.err(
-            loc(v),
-            field,
-            format!(
-                "{} is not a rate (expected 0 to 1e9 requests per second)",
-                v.value
-            ),
-        );
-        return 0.0;
-    }
-    v.value
-}
-
-fn validate_traffic(cx: &mut Ctx, raw: &[TrafficFile], f: &str, duration: SimTime) -> TrafficModel {
-    let mut model = TrafficModel::default();
-    for (i, t) in raw.iter().enumerate() {
-        let tf = format!("{f}.traffic[{i}]");
-        match t {
-            TrafficFile::Constant { rps } => {
-                let rps = rate(cx, rps, &format!("{tf}.constant.rps"));
-                model.components.push(Component::Constant { rps });
-            }
-            TrafficFile::Ramp {
-                from,
-                to,
-                start,
-                end,
-            } => {
-                let from_v = rate(cx, from, &format!("{tf}.ramp.from"));
-                let to_v = rate(cx, to, &format!("{tf}.ramp.to"));
-                let start_s = start.map_or(0.0, |s| s.time().as_secs_f64());
-                let end_s = end.value.time().as_secs_f64();
-                if end_s <= start_s {
-                    cx.err(loc(end), format!("{tf}.ramp.end"), "must be after start");
-                }
-                model.components.push(Component::Ramp {
-                    from: from_v,
-                    to: to_v,
-                    start_s,
-                    end_s,
-                });
-            }
-            TrafficFile::Spike {
-                at,
-                multiplier,
-                rps,
-                ramp_up,
-                hold,
-                ramp_down,
-            } => {
-                let shape = SpikeShape {
-                    at_s: at.value.time().as_secs_f64(),
-                    ramp_up_s: ramp_up.map_or(60.0, |d| d.time().as_secs_f64()),
-                    hold_s: hold.map_or(600.0, |d| d.time().as_secs_f64()),
-                    ramp_down_s: ramp_down.map_or(300.0, |d| d.time().as_secs_f64()),
-                };
-                if at.value.time() > duration {
-                    cx.err(
-                        loc(at),
-                        format!("{tf}.spike.at"),
-                        format!("{} is after the end of the run", at.value),
-                    );
-                }
-                match (multiplier, rps) {
-                    (Some(m), None) => {
-                        if !m.value.is_finite() || m.value < 0.0 || m.value > 1e6 {
-                            cx.err(
-                                loc(m),
-                                format!("{tf}.spike.multiplier"),
-                                format!("{} is not a multiplier (expected 0 to 1e6)", m.value),
-                            );
-                        }
-                        model.multipliers.push((shape, m.value));
-                    }
-                    (None, Some(r)) => {
-                        let rps = rate(cx, r, &format!("{tf}.spike.rps"));
-                        model.components.push(Component::Spike { shape, rps });
-                    }
-                    _ => cx.err(
-                        loc(at),
-                        format!("{tf}.spike"),
-                        "give exactly one of multiplier (relative) or rps (absolute)",
-                    ),
-                }
-            }
-            TrafficFile::Diurnal {
-                min,
-                max,
-                peak_at,
-                period,
-            } => {
-                let min_v = rate(cx, min, &format!("{tf}.diurnal.min"));
-                let max_v = rate(cx, max, &format!("{tf}.diurnal.max"));
-                if min_v > max_v {
-                    cx.err(loc(min), format!("{tf}.diurnal.min"), "must not exceed max");
-                }
-                let period_s = match period {
-                    Some(p) if p.value.time() == SimTime::ZERO => {
-                        cx.err(
-                            loc(p),
-                            format!("{tf}.diurnal.period"),
-                            "must be longer than 0s",
-                        );
-                        86_400.0
-                    }
-                    Some(p) => p.value.time().as_secs_f64(),
-                    None => 86_400.0,
-                };
-                model.components.push(Component::Diurnal {
-                    min: min_v,
-                    max: max_v,
-                    peak_s: peak_at.map_or(14.0 * 3600.0, |d| d.time().as_secs_f64()),
-                    period_s,
-                });
-            }
-            TrafficFile::Trace {
-                file,
-                time_column,
-                column,
-                values,
-                speedup,
-                scale,
-                peak_rps,
-                skip,
-                repeat,
-            } => {
-                if let Some(series) = load_trace(
-                    cx,
-                    &tf,
-                    file,
-                    time_column,
-                    column,
-                    values,
-                    speedup,
-                    scale,
-                    peak_rps,
-                    *skip,
-                    *repeat,
-                ) {
-                    model.components.push(Component::Trace(Arc::new(series)));
-                }
-            }
-        }
-    }
-    model
-}
-
-#[allow(clippy::too_many_arguments)]
-fn load_trace(
-    cx: &mut Ctx,
-    tf: &str,
-    file: &Spanned<String>,
-    time_column: &Option<String>,
-    column: &Option<String>,
-    values: &Option<Spanned<String>>,
-    speedup: &Option<Spanned<f64>>,
-    scale: &Option<Spanned<f64>>,
-    peak_rps: &Option<Spanned<f64>>,
-    skip: Option<super::duration::Duration>,
-    repeat: Option<bool>,
-) -> Option<TraceSeries> {
-    let values = match values {
-        None => TraceValues::Rate,
-        Some(v) => keyword(
-            cx,
-            v,
-            &format!("{tf}.trace.values"),
-            "values",
-            &[("rate", TraceValues::Rate), ("count", TraceValues::Count)],
-        )?,
-    };
-    let positive =
-        |cx: &mut Ctx, v: &Option<Spanned<f64>>, name: &str, allow_zero: bool| -> Option<f64> {
-            match v {
-                None => Some(1.0),
-                Some(s)
-                    if s.value.is_finite() && (s.value > 0.0 || (allow_zero && s.value == 0.0)) =>
-                {
-                    Some(s.value)
-                }
-                Some(s) => {
-                    cx.err(
-                        loc(s),
-                        format!("{tf}.trace.{name}"),
-                        format!("{} must be a positive number", s.value),
-                    );
-                    None
-                }
-            }
-        };
-    let speedup = positive(cx, speedup, "speedup", false)?;
-    let scale = positive(cx, scale, "scale", true)?;
-    let peak = match peak_rps {
-        Some(p) => Some(positive(cx, &Some(p.clone()), "peakRps", false)?),
-        None => None,
-    };
-    let path = cx.base_dir.join(&file.value);
-    let display = path.display().to_string();
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            cx.err(
-                loc(file),
-                format!("{tf}.trace.file"),
-                format!("cannot read trace `{display}`: {e}"),
-            );
-            return None;
-        }
-    };
-    let opts = TraceOptions {
-        time_column: time_column.clone(),
-        value_column: column.clone(),
-        values,
-        speedup,
-        scale,
-        peak_rps: peak,
-        skip_s: skip.map_or(0.0, |d| d.time().as_secs_f64()),
-        repeat: repeat.unwrap_or(true),
-    };
-    match TraceSeries::parse(&display, &text, &opts) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            cx.errors.push(e);
-            None
-        }
-    }
-}
-
-fn validate_slo(cx: &mut Ctx, s: &SloFile) -> Option<Slo> {
-    let availability = s.availability.as_ref().and_then(|a| {
-        if a.value.is_finite() && a.value > 0.0 && a.value <= 100.0 {
-            Some(a.value / 100.0)
-        } else {
-            cx.err(
-                loc(a),
-                "slo.availability",
-                format!(
-                    "{} is not a percentage (expected more than 0 and at most 100, e.g. 99.9)",
-                    a.value
-                ),
-            );
-            None
-        }
-    });
-    let latency_p99_ms = s.latency_p99.as_ref().and_then(|l| {
-        if l.value.time() == SimTime::ZERO {
-            cx.err(loc(l), "slo.latencyP99", "must be longer than 0ms");
-            None
-        } else {
-            Some(l.value.time().as_millis() as f64)
-        }
-    });
-    Some(Slo {
-        availability,
-        latency_p99_ms,
-    })
 }
 
 /// A workload whose pod fits on no pool's node would stay Pending forever; say so up

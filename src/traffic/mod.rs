@@ -1,6 +1,8 @@
 //! Traffic: what users send (arrival patterns, trace replay) and what the pods make of it
 //! (the queueing model that turns load and capacity into served, failed and latency).
 
+pub mod bursts;
+pub mod exact;
 pub mod pattern;
 pub mod queueing;
 pub mod trace;

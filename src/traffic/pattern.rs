@@ -4,6 +4,7 @@
 //! rate; spikes given as a multiplier scale that sum. This mirrors how people describe
 //! traffic ("200 rps baseline with a daily cycle, and a 3× flash sale at noon").
 
+use super::bursts::Bursts;
 use super::trace::TraceSeries;
 use std::sync::Arc;
 
@@ -79,6 +80,15 @@ pub enum Component {
         /// Extra rate at the peak.
         rps: f64,
     },
+    /// A level change: `rps` more (or less, when negative) from `at_s` until `until_s`.
+    Step {
+        /// When the new level starts, seconds.
+        at_s: f64,
+        /// When it ends, seconds (infinity: never).
+        until_s: f64,
+        /// Rate added while the step lasts (may be negative: a drop).
+        rps: f64,
+    },
     /// A replayed recording.
     Trace(Arc<TraceSeries>),
 }
@@ -111,6 +121,13 @@ impl Component {
                 min + (max - min) * 0.5 * (1.0 + phase.cos())
             }
             Component::Spike { shape, rps } => rps * shape.level(t_s),
+            Component::Step { at_s, until_s, rps } => {
+                if (*at_s..*until_s).contains(&t_s) {
+                    *rps
+                } else {
+                    0.0
+                }
+            }
             Component::Trace(series) => series.rate_at(t_s),
         }
     }
@@ -123,6 +140,8 @@ pub struct TrafficModel {
     pub components: Vec<Component>,
     /// Spikes given as multipliers: `(shape, peak multiplier)`.
     pub multipliers: Vec<(SpikeShape, f64)>,
+    /// Random bursts on top of everything (a Markov-modulated Poisson process).
+    pub bursts: Option<Bursts>,
 }
 
 impl TrafficModel {
@@ -190,6 +209,7 @@ mod tests {
                 },
             ],
             multipliers: vec![(spike(), 3.0)],
+            bursts: None,
         };
         assert_eq!(model.rate_at(0.0), 100.0);
         assert_eq!(model.rate_at(115.0), 450.0); // (100 + 50) · 3
@@ -232,6 +252,7 @@ mod tests {
                 end_s: 100.0,
             }],
             multipliers: vec![],
+            bursts: None,
         };
         assert!((model.mean_rate(0.0, 10.0) - 5.0).abs() < 1e-12);
     }

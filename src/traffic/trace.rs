@@ -173,6 +173,68 @@ impl TraceSeries {
                 rates[i] /= end - times[i];
             }
         }
+        TraceSeries::play(file, times, rates, length_s, opts)
+    }
+
+    /// Reads a web server access log in Common Log Format (or Combined, which only adds
+    /// fields after it): one request per line, `host ident user [10/Oct/2000:13:55:36 -0700]
+    /// "GET / HTTP/1.1" 200 2326`. Requests are counted per second of their timestamp, from
+    /// the first second of the log to the last; lines may be out of order, as they are
+    /// when several workers write one file. Empty lines and `#` comments are skipped.
+    pub fn from_access_log(
+        file: &str,
+        text: &str,
+        opts: &TraceOptions,
+    ) -> Result<TraceSeries, InputError> {
+        let mut stamps: Vec<i64> = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let stamp = access_log_time(line).ok_or_else(|| {
+                InputError::at_line(
+                    file,
+                    i as u32 + 1,
+                    "timestamp",
+                    "no Common Log Format timestamp such as [10/Oct/2000:13:55:36 -0700] on this line",
+                )
+            })?;
+            stamps.push(stamp);
+        }
+        let (Some(&first), Some(&last)) = (stamps.iter().min(), stamps.iter().max()) else {
+            return Err(InputError::file(
+                file,
+                "the access log has no request lines",
+            ));
+        };
+        const MAX_SPAN_S: i64 = 400 * 86_400;
+        if last - first >= MAX_SPAN_S {
+            return Err(InputError::file(
+                file,
+                format!(
+                    "the log spans {} days; at most 400 days of per-second counts are replayed",
+                    (last - first) / 86_400
+                ),
+            ));
+        }
+        let seconds = (last - first + 1) as usize;
+        let mut counts = vec![0.0f64; seconds];
+        for s in stamps {
+            counts[(s - first) as usize] += 1.0;
+        }
+        let times = (0..seconds).map(|s| s as f64).collect();
+        TraceSeries::play(file, times, counts, seconds as f64, opts)
+    }
+
+    /// Applies the play options (scale or peak, skip, speed-up, loop) to rates per row.
+    fn play(
+        file: &str,
+        times: Vec<f64>,
+        mut rates: Vec<f64>,
+        length_s: f64,
+        opts: &TraceOptions,
+    ) -> Result<TraceSeries, InputError> {
         let scale = match opts.peak_rps {
             Some(peak) => {
                 let max = rates.iter().copied().fold(0.0, f64::max);
@@ -225,6 +287,47 @@ impl TraceSeries {
     pub fn playable_s(&self) -> f64 {
         (self.length_s - self.skip_s) / self.speedup
     }
+}
+
+/// Seconds since 1970 of a Common Log Format timestamp `[dd/Mon/yyyy:HH:MM:SS ±hhmm]`.
+fn access_log_time(line: &str) -> Option<i64> {
+    let open = line.find('[')?;
+    let close = open + line[open..].find(']')?;
+    let stamp = &line[open + 1..close];
+    let (date_time, zone) = stamp.split_once(' ')?;
+    let mut parts = date_time.split(':');
+    let date = parts.next()?;
+    let (hh, mm, ss): (i64, i64, i64) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    if parts.next().is_some() || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    let mut d = date.split('/');
+    let day: u32 = d.next()?.parse().ok()?;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month_name = d.next()?;
+    let month = MONTHS.iter().position(|m| *m == month_name)? as u32 + 1;
+    let year: i64 = d.next()?.parse().ok()?;
+    if d.next().is_some() || !(1..=31).contains(&day) {
+        return None;
+    }
+    let (sign, digits) = match zone.as_bytes().first()? {
+        b'+' => (1, &zone[1..]),
+        b'-' => (-1, &zone[1..]),
+        _ => return None,
+    };
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let offset_min: i64 =
+        digits[..2].parse::<i64>().ok()? * 60 + digits[2..].parse::<i64>().ok()?;
+    let local = days_from_civil(year, month, day) * 86_400 + hh * 3600 + mm * 60 + ss;
+    Some(local - sign * offset_min * 60)
 }
 
 /// Seconds as a number, or a `YYYY-MM-DD[ T]HH:MM[:SS]` timestamp as seconds since 1970.
@@ -345,6 +448,46 @@ mod tests {
         };
         let err = TraceSeries::parse("t.csv", "t,rps\n0,1\n", &missing).expect_err("no column");
         assert!(err.message.contains("no column `qps`"), "{err}");
+    }
+
+    #[test]
+    fn access_log_lines_are_counted_per_second_in_utc() {
+        let log = "\
+127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /apache_pb.gif HTTP/1.0\" 200 2326
+10.0.0.2 - - [10/Oct/2000:13:55:38 -0700] \"GET / HTTP/1.1\" 200 10 \"-\" \"curl/8\"
+
+# rotated here
+10.0.0.3 - - [10/Oct/2000:20:55:36 +0000] \"POST /cart HTTP/1.1\" 201 5
+10.0.0.4 - - [10/Oct/2000:22:55:38 +0200] \"GET / HTTP/1.1\" 304 0
+";
+        let s = TraceSeries::from_access_log("access.log", log, &opts()).expect("valid");
+        // 13:55:36 -0700 is 20:55:36 UTC: the first and third lines share a second.
+        assert_eq!(s.rate_at(0.0), 2.0);
+        assert_eq!(s.rate_at(1.0), 0.0);
+        assert_eq!(s.rate_at(2.0), 2.0);
+        assert_eq!(s.playable_s(), 3.0);
+        assert_eq!(
+            access_log_time("x [10/Oct/2000:13:55:36 -0700] y"),
+            Some(971_211_336)
+        );
+    }
+
+    #[test]
+    fn access_log_errors_name_the_line() {
+        let log = "a - - [10/Oct/2000:13:55:36 -0700] \"GET /\" 200 1\nnot a log line\n";
+        let err = TraceSeries::from_access_log("a.log", log, &opts()).expect_err("bad");
+        assert_eq!(err.line, Some(2));
+        assert!(err.message.contains("Common Log Format"), "{err}");
+        for bad in [
+            "[10/Foo/2000:13:55:36 -0700]",
+            "[10/Oct/2000:25:55:36 -0700]",
+            "[10/Oct/2000:13:55:36 0700]",
+            "[10/Oct/2000:13:55:36]",
+        ] {
+            assert_eq!(access_log_time(bad), None, "{bad}");
+        }
+        let err = TraceSeries::from_access_log("a.log", "\n# only\n", &opts()).expect_err("empty");
+        assert!(err.message.contains("no request lines"));
     }
 
     #[test]
