@@ -9,13 +9,10 @@ use crate::cluster::{PodId, PodState, WorkloadId, World};
 use crate::control::replicaset;
 use crate::control::scheduler::Scheduler;
 use crate::control::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
-use crate::engine::{Engine, RngStreams, SimRng, SimTime};
-use crate::metrics::{NodeRow, Recorder, TimeseriesRow};
-use crate::scenario::{Arrivals, Scenario};
-use crate::traffic::bursts::BurstState;
-use crate::traffic::queueing::{TickLoad, serve_tick};
-use rand::RngExt;
-use rand_distr::{Distribution, Poisson};
+use crate::engine::{Engine, RngStreams, SimTime};
+use crate::metrics::{NodeRow, Recorder};
+use crate::scenario::Scenario;
+use crate::traffic::plane::TrafficPlane;
 
 /// Every kind of event the simulation schedules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +29,10 @@ pub enum Event {
     PodRunning(PodId),
     /// A pod passed its readiness gate.
     PodReady(PodId),
+    /// kube-proxy now routes to a pod that became Ready `endpointDelay` ago.
+    EndpointAdd(PodId),
+    /// kube-proxy stops routing to a pod that stopped answering `endpointDelay` ago.
+    EndpointRemove(PodId),
     /// Periodic retry of long-unschedulable pods.
     FlushUnschedulable,
     /// The earliest scheduling back-off ended.
@@ -82,10 +83,8 @@ struct Simulation {
     world: World,
     scheduler: Scheduler,
     recorder: Recorder,
-    traffic_rngs: Vec<SimRng>,
-    burst_rngs: Vec<SimRng>,
-    bursts: Vec<Option<BurstState>>,
-    backlog: Vec<f64>,
+    traffic: TrafficPlane,
+    stopped_answering: Vec<PodId>,
     cycle_scheduled: bool,
     flush_scheduled: bool,
     backoff_timer: Option<SimTime>,
@@ -108,14 +107,8 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         engine: Engine::new(),
         scheduler,
         recorder: Recorder::new(scenario.workloads.len(), &initial),
-        traffic_rngs: (0..scenario.workloads.len())
-            .map(|w| streams.stream_indexed("traffic", w as u64))
-            .collect(),
-        burst_rngs: (0..scenario.workloads.len())
-            .map(|w| streams.stream_indexed("bursts", w as u64))
-            .collect(),
-        bursts: Vec::new(),
-        backlog: vec![0.0; scenario.workloads.len()],
+        traffic: TrafficPlane::new(scenario, &streams),
+        stopped_answering: Vec::new(),
         cycle_scheduled: false,
         flush_scheduled: false,
         backoff_timer: None,
@@ -125,14 +118,6 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         world,
         scenario: scenario.clone(),
     };
-    sim.bursts = (0..scenario.workloads.len())
-        .map(|w| {
-            scenario.workloads[w]
-                .traffic
-                .bursts
-                .map(|b| BurstState::new(&b, &mut sim.burst_rngs[w]))
-        })
-        .collect();
     for (w, spec) in scenario.workloads.iter().enumerate() {
         let id = WorkloadId(w as u32);
         if spec.create_at == SimTime::ZERO {
@@ -151,6 +136,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     let end = scenario.duration;
     while let Some(event) = sim.engine.pop_until(end) {
         sim.dispatch(event);
+        sim.schedule_endpoint_removals();
         if sim.engine.events_processed() > sim.scenario.limits.max_events {
             return Err(SimError::LimitExceeded(format!(
                 "the run processed more than limits.maxEvents = {} events by t={}s; raise limits.maxEvents if the scenario is meant to be this large",
@@ -169,6 +155,10 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         }
     }
     sim.engine.advance_to(end);
+    sim.traffic.finish(&mut sim.recorder);
+    for w in 0..sim.world.workloads.len() {
+        sim.recorder.workloads[w].uptime = sim.world.uptime(w, end);
+    }
     sim.recorder.finish(end);
     Ok(RunOutput {
         events_processed: sim.engine.events_processed(),
@@ -185,6 +175,7 @@ impl Simulation {
             Event::MetricsTick => self.metrics_tick(now),
             Event::ScheduleCycle => self.schedule_cycle(now),
             Event::CreateWorkload(w) => {
+                self.world.workload_created(w.0 as usize, now);
                 self.world.workloads[w.0 as usize].desired =
                     self.world.specs[w.0 as usize].replicas;
                 self.engine
@@ -217,8 +208,17 @@ impl Simulation {
                     PodState::Bound | PodState::Running
                 ) {
                     self.world.set_state(pod, PodState::Ready, now);
+                    // Pods of a warm start were routed to before the run began.
+                    let delay = if now == SimTime::ZERO && self.scenario.warm_start {
+                        SimTime::ZERO
+                    } else {
+                        self.scenario.endpoint_delay
+                    };
+                    self.engine.schedule_in(delay, Event::EndpointAdd(pod));
                 }
             }
+            Event::EndpointAdd(pod) => self.world.list_endpoint(pod, now),
+            Event::EndpointRemove(pod) => self.world.unlist_endpoint(pod, now),
             Event::FlushUnschedulable => {
                 self.flush_scheduled = false;
                 self.scheduler.flush(&mut self.world, now);
@@ -295,81 +295,21 @@ impl Simulation {
         self.arm_scheduler();
     }
 
-    fn metrics_tick(&mut self, now: SimTime) {
-        let dt = now.saturating_sub(self.last_tick);
-        let (t0, t1) = (self.last_tick.as_secs_f64(), now.as_secs_f64());
-        let dt_s = dt.as_secs_f64();
-        for w in 0..self.world.specs.len() {
-            let endpoints = self.world.take_average_ready(w, now, dt);
-            let spec = &self.world.specs[w];
-            let burst = match (&mut self.bursts[w], &spec.traffic.bursts) {
-                (Some(state), Some(b)) => state.factor(b, &mut self.burst_rngs[w], t0, t1),
-                _ => 1.0,
-            };
-            let rate = if dt_s > 0.0 {
-                spec.traffic.mean_rate(t0, t1) * burst
-            } else {
-                0.0
-            };
-            let expected = rate * dt_s;
-            let arrivals = match spec.arrivals {
-                Arrivals::Fluid => expected,
-                Arrivals::Poisson => poisson(&mut self.traffic_rngs[w], expected),
-            };
-            let cores = average_cores_per_ready_pod(&self.world, w);
-            let service = spec.service;
-            let outcome = if dt_s > 0.0 && !spec.traffic.is_idle() {
-                serve_tick(&TickLoad {
-                    arrivals,
-                    dt_s,
-                    endpoints,
-                    cores_per_pod: cores,
-                    cpu_s_per_request: service.cpu_seconds_per_request,
-                    concurrency: service.concurrency,
-                    timeout_s: service.timeout.as_secs_f64(),
-                    backlog: self.backlog[w],
-                })
-            } else {
-                crate::traffic::queueing::TickOutcome {
-                    served: 0.0,
-                    failed: 0.0,
-                    backlog: 0.0,
-                    latency: None,
-                    cpu_cores_used: 0.0,
-                }
-            };
-            self.backlog[w] = outcome.backlog;
-            let timeout_s = service.timeout.as_secs_f64();
-            let totals = &mut self.recorder.workloads[w];
-            totals.offered += arrivals;
-            totals.served += outcome.served;
-            totals.failed += outcome.failed;
-            if let Some(dist) = &outcome.latency {
-                totals
-                    .latency
-                    .add_distribution(dist, outcome.served, timeout_s);
-            }
-            let requested_cores = endpoints * spec.cpu_request_milli as f64 / 1000.0;
-            let per_s = |x: f64| if dt_s > 0.0 { x / dt_s } else { 0.0 };
-            let ws = &self.world.workloads[w];
-            self.recorder.timeseries.push(TimeseriesRow {
-                time: now,
-                workload: w as u32,
-                replicas_desired: ws.desired,
-                replicas_ready: ws.ready,
-                rps_offered: per_s(arrivals),
-                rps_served: per_s(outcome.served),
-                rps_failed: per_s(outcome.failed),
-                cpu_utilization: if requested_cores > 0.0 {
-                    outcome.cpu_cores_used / requested_cores
-                } else {
-                    0.0
-                },
-                latency_p99_ms: outcome
-                    .latency
-                    .map(|d| d.quantile(0.99).min(timeout_s) * 1000.0),
-            });
+    /// Pods that stopped answering while listed leave the endpoints after the delay.
+    fn schedule_endpoint_removals(&mut self) {
+        self.world
+            .take_stopped_answering(&mut self.stopped_answering);
+        for i in 0..self.stopped_answering.len() {
+            let pod = self.stopped_answering[i];
+            self.engine
+                .schedule_in(self.scenario.endpoint_delay, Event::EndpointRemove(pod));
         }
+        self.stopped_answering.clear();
+    }
+
+    fn metrics_tick(&mut self, now: SimTime) {
+        self.traffic
+            .tick(&mut self.world, self.last_tick, now, &mut self.recorder);
         for (p, nodes) in self.world.pool_nodes.iter().enumerate() {
             let mut row = NodeRow {
                 time: now,
@@ -402,51 +342,4 @@ impl Simulation {
             self.engine.schedule_at(next, Event::MetricsTick);
         }
     }
-}
-
-/// A Poisson count with mean `mean` (0 for a zero or invalid mean).
-fn poisson(rng: &mut SimRng, mean: f64) -> f64 {
-    if mean <= 0.0 || !mean.is_finite() {
-        return 0.0;
-    }
-    if mean > 1e12 {
-        return mean; // beyond any real rate; Poisson noise is negligible here
-    }
-    match Poisson::new(mean) {
-        Ok(d) => d.sample(rng),
-        Err(_) => {
-            // Unreachable for finite positive means; keep the expected value.
-            let _ = rng.random::<u64>();
-            mean
-        }
-    }
-}
-
-/// Mean CPU cores a Ready pod of workload `w` can use: its limit when it has one, otherwise
-/// its request plus a CFS-weight share (by request) of its node's unrequested CPU.
-fn average_cores_per_ready_pod(world: &World, w: usize) -> f64 {
-    let spec = &world.specs[w];
-    let mut sum = 0.0;
-    let mut n = 0u32;
-    for &pod in &world.workloads[w].active {
-        let p = &world.pods[pod.0 as usize];
-        if p.state != PodState::Ready {
-            continue;
-        }
-        let Some(node) = p.node else { continue };
-        let node = &world.nodes[node.0 as usize];
-        let weight = spec.cpu_request_milli.max(2) as f64;
-        let spare = node
-            .cpu_allocatable_milli
-            .saturating_sub(node.cpu_requested_milli) as f64;
-        let burst = spec.cpu_request_milli as f64
-            + spare * weight / (node.cpu_requested_milli as f64).max(weight);
-        let cores_milli = match spec.cpu_limit_milli {
-            Some(limit) => limit as f64,
-            None => burst,
-        };
-        sum += cores_milli / 1000.0;
-        n += 1;
-    }
-    if n == 0 { 0.0 } else { sum / f64::from(n) }
 }

@@ -6,6 +6,7 @@
 //! detected by looking at the object's state.
 
 pub mod catalog;
+pub mod endpoints;
 pub mod labels;
 pub mod topology;
 pub mod world;

@@ -110,6 +110,8 @@ pub struct Pod {
     pub attempts: u32,
     /// When it last entered the active queue (orders equal priorities).
     pub queued_at: SimTime,
+    /// Listed in its Service's endpoints (kube-proxy sends it requests).
+    pub listed: bool,
 }
 
 /// A workload's live counters.
@@ -127,6 +129,23 @@ pub struct WorkloadState {
     pub ready_ms_since_tick: u64,
     /// When `ready` last changed or was last integrated.
     pub ready_integrated_to: SimTime,
+    /// The Deployment exists (after its `createAt`): uptime counts from then.
+    pub exists: bool,
+    /// Readiness integrals over the run.
+    pub uptime: super::endpoints::Uptime,
+    /// Pods listed in the workload's Service endpoints.
+    pub endpoints: Vec<PodId>,
+    /// Listed pods that no longer answer.
+    pub endpoints_dead: u32,
+    /// ∫ listed endpoints dt in ms since the last metrics tick.
+    pub listed_ms_since_tick: u64,
+    /// ∫ dead endpoints dt in ms since the last metrics tick.
+    pub dead_ms_since_tick: u64,
+    /// When the endpoint integrals were last brought up to date.
+    pub endpoints_integrated_to: SimTime,
+    /// CPU one Ready pod used over the last metrics tick (base + requests, capped by the
+    /// limit), milli-cores: what metrics-server would report to the HPA.
+    pub cpu_usage_milli_per_pod: f64,
 }
 
 /// All mutable cluster state of one run.
@@ -161,6 +180,11 @@ pub struct World {
     pub image_sizes: Vec<u64>,
     /// Nodes holding each image, by id (ImageLocality's spread factor).
     pub image_nodes: Vec<u32>,
+    /// The PodDisruptionBudget selecting each workload's pods, by workload (the first one
+    /// whose selector matches the pod template's labels).
+    pub workload_budget: Vec<Option<u32>>,
+    /// Listed pods that stopped answering, not yet handed to the simulation.
+    pub(super) stopped_answering: Vec<PodId>,
 }
 
 impl World {
@@ -176,6 +200,7 @@ impl World {
                 .iter()
                 .map(|w| WorkloadState {
                     desired: w.replicas,
+                    exists: w.create_at == SimTime::ZERO,
                     ..Default::default()
                 })
                 .collect(),
@@ -195,6 +220,18 @@ impl World {
             cordoned_nodes: 0,
             image_sizes: scenario.images.iter().map(|i| i.1).collect(),
             image_nodes: vec![0; scenario.images.len()],
+            workload_budget: scenario
+                .workloads
+                .iter()
+                .map(|w| {
+                    scenario
+                        .disruption_budgets
+                        .iter()
+                        .position(|b| b.selector.matches(&w.labels))
+                        .map(|i| i as u32)
+                })
+                .collect(),
+            stopped_answering: Vec::new(),
         };
         for (p, pool) in scenario.pools.iter().enumerate() {
             for _ in 0..pool.count {
@@ -310,6 +347,7 @@ impl World {
             last_attempt: now,
             attempts: 0,
             queued_at: now,
+            listed: false,
         });
         w.created += 1;
         w.active.push(id);
@@ -385,8 +423,12 @@ impl World {
             p.ready_at = Some(now);
         }
         let is_ready = state == PodState::Ready;
+        let listed = p.listed;
         if was_ready != is_ready {
             let w = p.workload.0 as usize;
+            if listed && was_ready {
+                self.endpoint_stopped_answering(pod, now);
+            }
             self.integrate_ready(w, now);
             let ws = &mut self.workloads[w];
             if is_ready {
@@ -429,9 +471,19 @@ impl World {
 
     /// Adds `ready × elapsed` to the workload's integral up to `now`.
     pub fn integrate_ready(&mut self, w: usize, now: SimTime) {
+        let min_available = self.budget_min_available(w);
         let ws = &mut self.workloads[w];
         let dt = now.saturating_sub(ws.ready_integrated_to).as_millis();
         ws.ready_ms_since_tick += u64::from(ws.ready) * dt;
+        if ws.exists {
+            ws.uptime.exists_ms += dt;
+            if ws.ready >= 1 {
+                ws.uptime.up_ms += dt;
+            }
+            if ws.ready >= min_available.unwrap_or(0) {
+                ws.uptime.budget_ms += dt;
+            }
+        }
         ws.ready_integrated_to = now;
     }
 

@@ -35,7 +35,42 @@ impl LatencyHistogram {
     /// Adds `count` requests whose latency follows `dist`, truncated at `timeout_s`
     /// (slower requests failed and are not latency samples).
     pub fn add_distribution(&mut self, dist: &LatencyDist, count: f64, timeout_s: f64) {
+        self.add_distribution_shifted(dist, count, timeout_s, 0.0);
+    }
+
+    /// Like [`Self::add_distribution`], every latency `shift_s` longer (time spent in
+    /// downstream calls, which the pod's own queue does not see).
+    pub fn add_distribution_shifted(
+        &mut self,
+        dist: &LatencyDist,
+        count: f64,
+        timeout_s: f64,
+        shift_s: f64,
+    ) {
         if count <= 0.0 {
+            return;
+        }
+        if shift_s > 0.0 {
+            // The shifted CDF at an edge is the own CDF at (edge - shift).
+            let within = 1.0 - dist.survival(timeout_s);
+            if within <= 0.0 {
+                self.add_value(timeout_s + shift_s, count);
+                return;
+            }
+            let mut prev_cdf = 0.0;
+            for i in 0..BUCKETS {
+                let own = (edge(i) - shift_s).min(timeout_s);
+                if own <= 0.0 {
+                    continue;
+                }
+                let cdf = 1.0 - dist.survival(own);
+                self.counts[i] += count * (cdf - prev_cdf).max(0.0) / within;
+                prev_cdf = cdf;
+                if own >= timeout_s {
+                    break;
+                }
+            }
+            self.total += count;
             return;
         }
         let within = 1.0 - dist.survival(timeout_s);
@@ -67,6 +102,26 @@ impl LatencyHistogram {
         };
         self.counts[i.min(BUCKETS - 1)] += count;
         self.total += count;
+    }
+
+    /// Empties the histogram, keeping its memory.
+    pub fn clear(&mut self) {
+        self.counts.iter_mut().for_each(|c| *c = 0.0);
+        self.total = 0.0;
+    }
+
+    /// Adds `weight` × another histogram's counts, each latency `shift_s` longer.
+    pub fn merge_shifted(&mut self, other: &LatencyHistogram, shift_s: f64, weight: f64) {
+        if shift_s <= 0.0 && weight == 1.0 {
+            self.merge(other);
+            return;
+        }
+        for (i, &c) in other.counts.iter().enumerate() {
+            if c > 0.0 {
+                let lo = if i == 0 { 0.0 } else { edge(i - 1) };
+                self.add_value(0.5 * (lo + edge(i)) + shift_s, c * weight);
+            }
+        }
     }
 
     /// Adds another histogram's counts.
@@ -136,6 +191,34 @@ mod tests {
         assert!(p99 < 0.0106, "{p99}");
         assert!(fast.quantile(0.995).expect("non-empty") > 0.9);
         assert!(LatencyHistogram::default().quantile(0.5).is_none());
+    }
+
+    #[test]
+    fn shifting_moves_quantiles_by_the_shift() {
+        let dist = LatencyDist::Backlogged {
+            mu: 10.0,
+            wait_s: 0.0,
+        };
+        let mut plain = LatencyHistogram::default();
+        plain.add_distribution(&dist, 1000.0, 100.0);
+        let mut shifted = LatencyHistogram::default();
+        shifted.add_distribution_shifted(&dist, 1000.0, 100.0, 0.5);
+        let mut merged = LatencyHistogram::default();
+        merged.merge_shifted(&plain, 0.5, 0.5);
+        for q in [0.5, 0.99] {
+            let base = plain.quantile(q).expect("non-empty");
+            let s = shifted.quantile(q).expect("non-empty");
+            let m = merged.quantile(q).expect("non-empty");
+            assert!(
+                (s / (base + 0.5) - 1.0).abs() < 0.03,
+                "q{q}: {s} vs {base}+0.5"
+            );
+            assert!(
+                (m / (base + 0.5) - 1.0).abs() < 0.05,
+                "q{q}: {m} vs {base}+0.5"
+            );
+        }
+        assert!((merged.total() - 500.0).abs() < 1e-9);
     }
 
     #[test]

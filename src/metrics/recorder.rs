@@ -57,10 +57,14 @@ pub struct WorkloadTotals {
     pub offered: f64,
     /// Requests served within timeout.
     pub served: f64,
-    /// Requests failed.
+    /// Requests failed (after their last retry).
     pub failed: f64,
+    /// Failed attempts that clients retried.
+    pub retried: f64,
     /// Latency of served requests.
     pub latency: LatencyHistogram,
+    /// Readiness over the run.
+    pub uptime: crate::cluster::endpoints::Uptime,
 }
 
 /// Everything measured in one run.

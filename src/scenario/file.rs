@@ -30,6 +30,9 @@ pub struct ScenarioFile {
     pub duration: Spanned<Duration>,
     /// Root seed; `--seed` overrides it.
     pub seed: Option<u64>,
+    /// How requests are simulated: `fluid` (default: queueing theory per metrics tick) or
+    /// `exact` (every request an event; slower, used to check the fluid model).
+    pub request_model: Option<Spanned<String>>,
     /// Interval between metric samples and traffic-model steps.
     pub metrics_tick: Option<Spanned<Duration>>,
     /// Pods that exist at the start are already Ready (default true): the run starts from
@@ -142,6 +145,9 @@ pub enum IntOrString {
 pub struct ClusterFile {
     /// Groups of identical nodes.
     pub pools: Spanned<Vec<PoolFile>>,
+    /// Time from a pod's readiness change to kube-proxy routing by it (default 1s: the
+    /// iptables min-sync-period).
+    pub endpoint_delay: Option<Spanned<Duration>>,
 }
 
 /// One node pool (an EKS managed node group, a GKE node pool, an AKS agent pool).
@@ -239,6 +245,30 @@ pub struct WorkloadFile {
     pub traffic: Vec<TrafficFile>,
     /// How requests arrive within a tick: `poisson` (default) or `fluid`.
     pub arrivals: Option<Spanned<String>>,
+    /// Other workloads each request calls, in order, while it holds its slot.
+    #[serde(default)]
+    pub calls: Vec<CallFile>,
+}
+
+/// One downstream call of a workload's requests.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CallFile {
+    /// The called workload's name.
+    pub workload: Spanned<String>,
+    /// Calls per request (default 1; 0.5 = every other request, 3 = three calls).
+    pub ratio: Option<Spanned<f64>>,
+}
+
+/// Client retries of failed requests to a workload (as a service mesh's retry policy).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RetriesFile {
+    /// Retries after the first attempt (Istio's `attempts`).
+    pub attempts: Spanned<i64>,
+    /// Wait before the first retry; doubled for each further one (default 25ms, Envoy's
+    /// base interval).
+    pub backoff: Option<Spanned<Duration>>,
 }
 
 /// `metav1.LabelSelector` with `matchLabels`.
@@ -499,6 +529,10 @@ pub struct ServiceModelFile {
     pub concurrency: Option<Spanned<i64>>,
     /// A request not answered within this time fails.
     pub timeout: Option<Spanned<Duration>>,
+    /// CPU a pod uses with no requests (runtime, health checks, background work).
+    pub base_cpu: Option<Spanned<Quantity>>,
+    /// Clients retry failed requests (default: no retries).
+    pub retries: Option<RetriesFile>,
 }
 
 /// One component of a workload's offered load.

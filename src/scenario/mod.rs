@@ -20,3 +20,4 @@ pub use load::{
     QUICKSTART_SOURCE, QUICKSTART_YAML, SetOverride, load_path, load_quickstart, load_str,
 };
 pub use model::*;
+pub use traffic::call_order;

@@ -21,6 +21,10 @@ pub struct Scenario {
     pub duration: SimTime,
     /// Root seed of every random stream.
     pub seed: u64,
+    /// How requests are simulated.
+    pub request_model: RequestModel,
+    /// Readiness change → kube-proxy routing by it.
+    pub endpoint_delay: SimTime,
     /// Interval of metric samples and traffic steps.
     pub metrics_tick: SimTime,
     /// Initial pods are Ready at time 0.
@@ -140,6 +144,34 @@ pub enum Arrivals {
     Fluid,
 }
 
+/// How requests are simulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestModel {
+    /// Queueing theory per metrics tick (fast; the default).
+    #[default]
+    Fluid,
+    /// Every request an event (slow; the fluid model's check).
+    Exact,
+}
+
+/// A downstream call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Call {
+    /// Called workload (index into `Scenario::workloads`).
+    pub workload: u32,
+    /// Calls per request.
+    pub ratio: f64,
+}
+
+/// Client retries of failed requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retries {
+    /// Retries after the first attempt.
+    pub attempts: u32,
+    /// Wait before the first retry; doubled for each next one.
+    pub backoff: SimTime,
+}
+
 /// One workload (a Deployment and the service it runs).
 #[derive(Debug, Clone)]
 pub struct WorkloadSpec {
@@ -184,6 +216,8 @@ pub struct WorkloadSpec {
     pub traffic: TrafficModel,
     /// Arrival randomness.
     pub arrivals: Arrivals,
+    /// Downstream calls per request.
+    pub calls: Vec<Call>,
     /// Pod priority (from its PriorityClass, else the global default, else 0).
     pub priority: i32,
     /// Whether the pod may preempt lower-priority pods (`preemptionPolicy`).
@@ -345,6 +379,10 @@ pub struct ServiceModel {
     pub concurrency: u32,
     /// Requests slower than this fail.
     pub timeout: SimTime,
+    /// CPU a pod uses when idle, milli-cores.
+    pub base_cpu_milli: u64,
+    /// Client retries.
+    pub retries: Option<Retries>,
 }
 
 /// The objective.

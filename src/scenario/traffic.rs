@@ -3,13 +3,15 @@
 //! SLO the run is judged against.
 
 use super::file::{SloFile, TraceFile, TrafficFile, WorkloadFile};
-use super::model::{ServiceModel, Slo};
-use super::validate::{Ctx, DEFAULT_TIMEOUT, count_in, keyword, loc};
+use super::model::{Call, Retries, ServiceModel, Slo, WorkloadSpec};
+use super::validate::{Ctx, DEFAULT_TIMEOUT, count_in, keyword, loc, quantity};
 use crate::engine::SimTime;
 use crate::traffic::bursts::Bursts;
 use crate::traffic::trace::{TraceOptions, TraceSeries, TraceValues};
 use crate::traffic::{Component, SpikeShape, TrafficModel};
 
+/// Envoy's default retry base interval.
+const DEFAULT_RETRY_BACKOFF: SimTime = SimTime::from_millis(25);
 /// Seconds in a week: the period of `weekly`.
 const WEEK_S: f64 = 7.0 * 86_400.0;
 /// Default weekly peak: Wednesday 14:00 for a run starting Monday 00:00.
@@ -22,8 +24,35 @@ pub(super) fn validate_service(cx: &mut Ctx, w: &WorkloadFile, f: &str) -> Servi
         cpu_seconds_per_request: 0.0,
         concurrency: 1,
         timeout: DEFAULT_TIMEOUT,
+        base_cpu_milli: 0,
+        retries: None,
     };
     let Some(s) = &w.service else { return model };
+    if let Some(q) = &s.base_cpu {
+        model.base_cpu_milli = quantity(cx, q, &format!("{f}.service.baseCpu"), true).unwrap_or(0);
+    }
+    if let Some(r) = &s.retries {
+        let attempts = count_in(
+            cx,
+            &r.attempts,
+            &format!("{f}.service.retries.attempts"),
+            0,
+            10,
+        );
+        let backoff = match &r.backoff {
+            None => DEFAULT_RETRY_BACKOFF,
+            Some(b) if b.value.time() > SimTime::from_secs(600) => {
+                cx.err(
+                    loc(b),
+                    format!("{f}.service.retries.backoff"),
+                    "must be at most 10m",
+                );
+                DEFAULT_RETRY_BACKOFF
+            }
+            Some(b) => b.value.time(),
+        };
+        model.retries = (attempts > 0).then_some(Retries { attempts, backoff });
+    }
     let cpu = s.cpu_per_request.value.time();
     if cpu == SimTime::ZERO {
         cx.err(
@@ -398,4 +427,125 @@ pub(super) fn validate_slo(cx: &mut Ctx, s: &SloFile) -> Option<Slo> {
         availability,
         latency_p99_ms,
     })
+}
+
+/// Resolves each workload's `calls` to workload indices. Calls must form a DAG: a cycle
+/// would have every request wait on itself.
+pub(super) fn validate_calls(cx: &mut Ctx, raw: &[WorkloadFile], specs: &mut [WorkloadSpec]) {
+    let names: Vec<&str> = raw.iter().map(|w| w.name.value.as_str()).collect();
+    for (i, w) in raw.iter().enumerate() {
+        let mut calls = Vec::new();
+        for (j, c) in w.calls.iter().enumerate() {
+            let field = format!("workloads[{i}].calls[{j}]");
+            let Some(target) = names.iter().position(|n| *n == c.workload.value) else {
+                let hint = super::suggest::closest(&c.workload.value, names.iter().copied())
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                cx.err(
+                    loc(&c.workload),
+                    format!("{field}.workload"),
+                    format!("no workload named `{}`{hint}", c.workload.value),
+                );
+                continue;
+            };
+            if target == i {
+                cx.err(
+                    loc(&c.workload),
+                    format!("{field}.workload"),
+                    "a workload cannot call itself",
+                );
+                continue;
+            }
+            let ratio = match &c.ratio {
+                None => 1.0,
+                Some(r) if r.value.is_finite() && r.value > 0.0 && r.value <= 100.0 => r.value,
+                Some(r) => {
+                    cx.err(
+                        loc(r),
+                        format!("{field}.ratio"),
+                        format!(
+                            "{} is not a call ratio (expected more than 0, at most 100)",
+                            r.value
+                        ),
+                    );
+                    continue;
+                }
+            };
+            calls.push(Call {
+                workload: target as u32,
+                ratio,
+            });
+        }
+        if let Some(spec) = specs.get_mut(i) {
+            spec.calls = calls;
+        }
+    }
+    if let Some(cycle) = find_cycle(specs) {
+        let path: Vec<&str> = cycle.iter().map(|&w| specs[w].name.as_str()).collect();
+        cx.err(
+            raw.get(cycle[0]).map(|w| w.name.referenced),
+            format!("workloads[{}].calls", cycle[0]),
+            format!(
+                "calls form a cycle ({}); requests would wait on themselves",
+                path.join(" → ")
+            ),
+        );
+    }
+}
+
+/// A call cycle as workload indices, first repeated at the end, if there is one.
+fn find_cycle(specs: &[WorkloadSpec]) -> Option<Vec<usize>> {
+    // 0 unvisited, 1 on the stack, 2 done.
+    fn visit(w: usize, specs: &[WorkloadSpec], mark: &mut [u8], stack: &mut Vec<usize>) -> bool {
+        mark[w] = 1;
+        stack.push(w);
+        for c in &specs[w].calls {
+            let t = c.workload as usize;
+            if mark[t] == 1 {
+                let start = stack.iter().position(|&s| s == t).unwrap_or(0);
+                stack.drain(..start);
+                stack.push(t);
+                return true;
+            }
+            if mark[t] == 0 && visit(t, specs, mark, stack) {
+                return true;
+            }
+        }
+        stack.pop();
+        mark[w] = 2;
+        false
+    }
+    let mut mark = vec![0u8; specs.len()];
+    for w in 0..specs.len() {
+        let mut stack = Vec::new();
+        if mark[w] == 0 && visit(w, specs, &mut mark, &mut stack) {
+            return Some(stack);
+        }
+    }
+    None
+}
+
+/// Workloads ordered so every caller comes before the workloads it calls.
+pub fn call_order(specs: &[WorkloadSpec]) -> Vec<u32> {
+    let mut callers = vec![0u32; specs.len()];
+    for s in specs {
+        for c in &s.calls {
+            callers[c.workload as usize] += 1;
+        }
+    }
+    // Kahn's algorithm, lowest index first among the ready: a stable, documented order.
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..specs.len()).filter(|&w| callers[w] == 0).collect();
+    let mut order = Vec::with_capacity(specs.len());
+    while let Some(w) = ready.pop_first() {
+        order.push(w as u32);
+        for c in &specs[w].calls {
+            let t = c.workload as usize;
+            callers[t] -= 1;
+            if callers[t] == 0 {
+                ready.insert(t);
+            }
+        }
+    }
+    order
 }

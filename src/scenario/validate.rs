@@ -22,6 +22,8 @@ pub const DEFAULT_METRICS_TICK: SimTime = SimTime::from_secs(15);
 pub const DEFAULT_STARTUP: SimTime = SimTime::from_secs(10);
 /// Default request timeout (a common ingress/client default).
 pub const DEFAULT_TIMEOUT: SimTime = SimTime::from_secs(30);
+/// Default Ready → routed delay: kube-proxy's `--iptables-min-sync-period` default (1 s).
+pub const DEFAULT_ENDPOINT_DELAY: SimTime = SimTime::from_secs(1);
 /// Default seed when neither the file nor `--seed` gives one.
 pub const DEFAULT_SEED: u64 = 1;
 /// Upstream `DefaultMilliCPURequest` (pkg/scheduler/util/pod_resources.go): 100m.
@@ -167,6 +169,26 @@ pub fn validate(
         &limits,
         &raw.persistent_volumes,
     );
+    super::traffic::validate_calls(&mut cx, &raw.workloads.value, &mut workloads);
+    let request_model = keyword_or(
+        &mut cx,
+        raw.request_model.as_ref(),
+        "requestModel",
+        "requestModel",
+        &[
+            ("fluid", RequestModel::Fluid),
+            ("exact", RequestModel::Exact),
+        ],
+        RequestModel::Fluid,
+    );
+    let endpoint_delay = match &raw.cluster.endpoint_delay {
+        None => DEFAULT_ENDPOINT_DELAY,
+        Some(d) if d.value.time() > SimTime::from_secs(600) => {
+            cx.err(loc(d), "cluster.endpointDelay", "must be at most 10m");
+            DEFAULT_ENDPOINT_DELAY
+        }
+        Some(d) => d.value.time(),
+    };
     let slo = raw
         .slo
         .as_ref()
@@ -204,6 +226,8 @@ pub fn validate(
         source: file.to_string(),
         duration,
         seed: raw.seed.unwrap_or(DEFAULT_SEED),
+        request_model,
+        endpoint_delay,
         metrics_tick,
         warm_start: raw.warm_start.unwrap_or(true),
         pools,
@@ -521,7 +545,12 @@ pub(super) fn taint_effect(cx: &mut Ctx, e: &Spanned<String>, field: &str) -> Op
 }
 
 /// Converts a quantity to milli-units (`milli`) or base units, reporting errors at its spot.
-fn quantity(cx: &mut Ctx, q: &Spanned<Quantity>, field: &str, milli: bool) -> Option<u64> {
+pub(super) fn quantity(
+    cx: &mut Ctx,
+    q: &Spanned<Quantity>,
+    field: &str,
+    milli: bool,
+) -> Option<u64> {
     let r = if milli {
         q.value.non_negative_milli_value()
     } else {
@@ -729,6 +758,7 @@ fn validate_workloads(
             service,
             traffic,
             arrivals,
+            calls: Vec::new(),
             priority: 0,
             preempts: true,
             node_affinity: Default::default(),

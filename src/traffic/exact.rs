@@ -101,6 +101,8 @@ pub struct ExactQueues {
     pub tick_latency: LatencyHistogram,
     /// Sum of the response times of requests served in the current tick, seconds.
     pub tick_response_sum_s: f64,
+    /// Requests that arrived in the current tick.
+    pub tick_arrivals: f64,
 }
 
 fn exp_sample(rng: &mut SimRng, rate: f64) -> f64 {
@@ -128,6 +130,7 @@ impl ExactQueues {
             rng,
             tick_latency: LatencyHistogram::default(),
             tick_response_sum_s: 0.0,
+            tick_arrivals: 0.0,
         }
     }
 
@@ -168,8 +171,8 @@ impl ExactQueues {
     }
 
     /// Runs one tick: Poisson arrivals at `p.rate_rps` over `[t0, t1)`, routed and served.
-    pub fn run_tick(&mut self, p: &ExactParams, latency: &mut LatencyHistogram) -> TickOutcome {
-        self.tick_latency = LatencyHistogram::default();
+    pub fn run_tick(&mut self, p: &ExactParams) -> TickOutcome {
+        self.tick_latency.clear();
         self.tick_response_sum_s = 0.0;
         let mut counts = Counts::default();
         let mut t = p.t0_s;
@@ -179,12 +182,13 @@ impl ExactQueues {
                 if t >= p.t1_s {
                     break;
                 }
-                self.complete_until(t, p, &mut counts, latency);
+                self.complete_until(t, p, &mut counts);
                 counts.offered += 1.0;
                 self.arrive(t, p, &mut counts);
             }
         }
-        self.complete_until(p.t1_s, p, &mut counts, latency);
+        self.complete_until(p.t1_s, p, &mut counts);
+        self.tick_arrivals = counts.offered;
         let dt = p.t1_s - p.t0_s;
         TickOutcome {
             served: counts.served,
@@ -242,13 +246,7 @@ impl ExactQueues {
         });
     }
 
-    fn complete_until(
-        &mut self,
-        t: f64,
-        p: &ExactParams,
-        counts: &mut Counts,
-        latency: &mut LatencyHistogram,
-    ) {
+    fn complete_until(&mut self, t: f64, p: &ExactParams, counts: &mut Counts) {
         while let Some(done) = self.completions.peek().copied() {
             if done.time > t {
                 break;
@@ -260,7 +258,6 @@ impl ExactQueues {
             if response <= p.timeout_s {
                 counts.served += 1.0;
                 self.tick_response_sum_s += response;
-                latency.add_value(response, 1.0);
                 self.tick_latency.add_value(response, 1.0);
             } else {
                 counts.failed += 1.0;
@@ -303,7 +300,6 @@ mod tests {
             pod: 0,
             serving: true,
         }]);
-        let mut warmup = LatencyHistogram::default();
         let mut hist = LatencyHistogram::default();
         let (mut sum, mut served) = (0.0, 0.0);
         // 1,000 s of warm-up, then 200,000 s: 1M to 7M requests per point.
@@ -317,11 +313,11 @@ mod tests {
                 timeout_s: 1e9,
                 cpu_s_per_request: 0.1,
             };
+            let out = q.run_tick(&p);
             if i < 100 {
-                q.run_tick(&p, &mut warmup);
                 continue;
             }
-            let out = q.run_tick(&p, &mut hist);
+            hist.merge(&q.tick_latency);
             sum += q.tick_response_sum_s;
             served += out.served;
         }

@@ -4,6 +4,7 @@
 pub mod bursts;
 pub mod exact;
 pub mod pattern;
+pub mod plane;
 pub mod queueing;
 pub mod trace;
 

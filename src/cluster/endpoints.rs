@@ -1,0 +1,142 @@
+//! Service endpoints and readiness over time: which pods kube-proxy sends a workload's
+//! requests to, and how long the workload had Ready replicas at all.
+//!
+//! Upstream: pkg/controller/endpointslice/endpointslice_controller.go lists a Service's
+//! Ready pods; kube-proxy (pkg/proxy/iptables/proxier.go) rewrites its rules at most once
+//! per `--iptables-min-sync-period` (default 1 s). Between a pod's change and the rules
+//! catching up, traffic still follows the old list: a pod that just became Ready gets no
+//! requests yet, and a pod that stopped answering still gets its share, which fails.
+//! Simplified: one delay (`cluster.endpointDelay`) covers the whole pipeline (kubelet
+//! status update, EndpointSlice controller, kube-proxy sync); one Service per workload,
+//! selecting exactly its pods; a deleted pod stops answering at once (no preStop hook).
+
+use super::world::{PodId, PodState, World};
+use crate::engine::SimTime;
+
+/// Time-averaged endpoint counts of one workload over a metrics tick.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct EndpointAverages {
+    /// Endpoints listed (where kube-proxy sends requests).
+    pub listed: f64,
+    /// Of those, endpoints whose pod no longer answers (requests to them fail).
+    pub dead: f64,
+}
+
+/// Readiness integrals of one workload over the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Uptime {
+    /// Milliseconds the workload existed (after its `createAt`).
+    pub exists_ms: u64,
+    /// Milliseconds with at least one Ready replica.
+    pub up_ms: u64,
+    /// Milliseconds with at least the PodDisruptionBudget's minimum available.
+    pub budget_ms: u64,
+}
+
+impl World {
+    /// Adds a pod to its workload's endpoints (the delay after it became Ready has passed).
+    /// A pod that is no longer Ready by then is not listed.
+    pub fn list_endpoint(&mut self, pod: PodId, now: SimTime) {
+        let p = &self.pods[pod.0 as usize];
+        if p.listed || p.state != PodState::Ready {
+            return;
+        }
+        let w = p.workload.0 as usize;
+        self.integrate_endpoints(w, now);
+        self.pods[pod.0 as usize].listed = true;
+        self.workloads[w].endpoints.push(pod);
+    }
+
+    /// Removes a pod from its workload's endpoints (the delay after it stopped being
+    /// Ready has passed).
+    pub fn unlist_endpoint(&mut self, pod: PodId, now: SimTime) {
+        let p = &self.pods[pod.0 as usize];
+        if !p.listed {
+            return;
+        }
+        let answering = p.state == PodState::Ready;
+        let w = p.workload.0 as usize;
+        self.integrate_endpoints(w, now);
+        self.pods[pod.0 as usize].listed = false;
+        let ws = &mut self.workloads[w];
+        ws.endpoints.retain(|&q| q != pod);
+        if !answering {
+            ws.endpoints_dead -= 1;
+        }
+    }
+
+    /// A listed pod stopped answering (it left Ready): its share of requests fails until
+    /// it is unlisted.
+    pub(super) fn endpoint_stopped_answering(&mut self, pod: PodId, now: SimTime) {
+        let w = self.pods[pod.0 as usize].workload.0 as usize;
+        self.integrate_endpoints(w, now);
+        self.workloads[w].endpoints_dead += 1;
+        self.stopped_answering.push(pod);
+    }
+
+    /// Listed pods that stopped answering since the last call: the simulation schedules
+    /// their removal from the endpoints after the propagation delay.
+    pub fn take_stopped_answering(&mut self, into: &mut Vec<PodId>) {
+        into.append(&mut self.stopped_answering);
+    }
+
+    fn integrate_endpoints(&mut self, w: usize, now: SimTime) {
+        let ws = &mut self.workloads[w];
+        let dt = now.saturating_sub(ws.endpoints_integrated_to).as_millis();
+        ws.listed_ms_since_tick += ws.endpoints.len() as u64 * dt;
+        ws.dead_ms_since_tick += u64::from(ws.endpoints_dead) * dt;
+        ws.endpoints_integrated_to = now;
+    }
+
+    /// Time-averaged endpoints since the last call, then resets the integrals.
+    pub fn take_endpoint_averages(
+        &mut self,
+        w: usize,
+        now: SimTime,
+        interval: SimTime,
+    ) -> EndpointAverages {
+        self.integrate_endpoints(w, now);
+        let ws = &mut self.workloads[w];
+        let avg = if interval.as_millis() == 0 {
+            EndpointAverages {
+                listed: ws.endpoints.len() as f64,
+                dead: f64::from(ws.endpoints_dead),
+            }
+        } else {
+            let ms = interval.as_millis() as f64;
+            EndpointAverages {
+                listed: ws.listed_ms_since_tick as f64 / ms,
+                dead: ws.dead_ms_since_tick as f64 / ms,
+            }
+        };
+        ws.listed_ms_since_tick = 0;
+        ws.dead_ms_since_tick = 0;
+        avg
+    }
+
+    /// The workload now exists (its Deployment was created): uptime starts counting.
+    pub fn workload_created(&mut self, w: usize, now: SimTime) {
+        self.integrate_ready(w, now);
+        self.workloads[w].exists = true;
+    }
+
+    /// Readiness integrals up to `now`.
+    pub fn uptime(&mut self, w: usize, now: SimTime) -> Uptime {
+        self.integrate_ready(w, now);
+        self.workloads[w].uptime
+    }
+
+    /// Pods the workload's PodDisruptionBudget wants available right now (upstream
+    /// disruption controller: minAvailable scaled against the expected count, rounded up;
+    /// maxUnavailable subtracted from it). None when no budget selects the workload.
+    pub fn budget_min_available(&self, w: usize) -> Option<u32> {
+        let budget = self.workload_budget[w]?;
+        let b = &self.disruption_budgets[budget as usize];
+        let expected = self.workloads[w].desired;
+        match (b.min_available, b.max_unavailable) {
+            (Some(min), _) => Some(min.scaled_up(expected)),
+            (None, Some(max)) => Some(expected.saturating_sub(max.scaled_up(expected))),
+            (None, None) => None,
+        }
+    }
+}

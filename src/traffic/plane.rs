@@ -1,0 +1,432 @@
+//! The traffic plane of one run: at every metrics tick, turns each workload's offered load,
+//! its Service endpoints and its pods' CPU into served and failed requests and latency.
+//!
+//! Order of one tick: workloads are visited callers first (the call graph is a DAG). Each
+//! receives its own traffic (pattern × bursts, Poisson counts), the calls its callers made
+//! this tick, and the retries that fell due. Requests sent to endpoints whose pod no longer
+//! answers fail at once; the rest meet the pods (fluid M/M/c or the exact per-request
+//! model). A request holds its slot for its own CPU time plus its downstream calls
+//! (taken from the callees' previous tick, so overload downstream saturates callers too).
+//! A second pass, callees first, makes outcomes end to end: a request succeeds only if its
+//! own work finished within the timeout and every call it made succeeded.
+//!
+//! Simplified: downstream time enters a slot's holding time as an exponential mean (not
+//! the callee's full distribution); a call's success is independent of the others;
+//! retries re-enter at tick granularity, also in exact mode.
+
+use super::bursts::BurstState;
+use super::exact::{Endpoint, ExactParams, ExactQueues};
+use super::queueing::{TickLoad, TickOutcome, serve_tick};
+use crate::cluster::{PodState, World};
+use crate::engine::{RngStreams, SimRng, SimTime};
+use crate::metrics::{Recorder, TimeseriesRow};
+use crate::scenario::{Arrivals, RequestModel, Scenario};
+use rand_distr::{Distribution, Poisson};
+
+/// Requests waiting to be retried.
+#[derive(Debug, Clone, Copy)]
+struct PendingRetry {
+    due: SimTime,
+    /// Attempts already made (1 = the first failed).
+    attempt: u32,
+    count: f64,
+}
+
+/// One workload's traffic state carried across ticks.
+#[derive(Debug)]
+struct WorkloadTraffic {
+    arrivals_rng: SimRng,
+    burst_rng: SimRng,
+    burst: Option<BurstState>,
+    backlog: f64,
+    retries: Vec<PendingRetry>,
+    exact: Option<ExactQueues>,
+    /// Downstream time per request, seconds (from the previous tick).
+    downstream_s: f64,
+    // This tick, filled in pass 1 and read in pass 2:
+    /// Calls arriving from callers.
+    called: f64,
+    /// Arrivals by attempt number (index 0: first attempts).
+    arrivals_by_attempt: Vec<f64>,
+    /// Requests its own pods served within the timeout.
+    own_served: f64,
+    /// Mean own response time of served requests, seconds.
+    own_mean_s: f64,
+    /// Fraction of arrivals that succeeded end to end.
+    success: f64,
+    /// Mean end-to-end response time of successful requests, seconds.
+    e2e_mean_s: f64,
+    outcome: Option<TickOutcome>,
+}
+
+/// The traffic side of a run.
+#[derive(Debug)]
+pub struct TrafficPlane {
+    model: RequestModel,
+    /// Callers before callees.
+    order: Vec<u32>,
+    workloads: Vec<WorkloadTraffic>,
+    endpoints_scratch: Vec<Endpoint>,
+}
+
+/// A Poisson count with mean `mean` (0 for a zero or invalid mean).
+fn poisson(rng: &mut SimRng, mean: f64) -> f64 {
+    if mean <= 0.0 || !mean.is_finite() {
+        return 0.0;
+    }
+    if mean > 1e12 {
+        return mean; // beyond any real rate; Poisson noise is negligible here
+    }
+    match Poisson::new(mean) {
+        Ok(d) => d.sample(rng),
+        Err(_) => mean,
+    }
+}
+
+impl TrafficPlane {
+    /// The plane for `scenario`, its random streams derived from `streams`.
+    pub fn new(scenario: &Scenario, streams: &RngStreams) -> TrafficPlane {
+        let workloads = scenario
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(w, spec)| {
+                let mut burst_rng = streams.stream_indexed("bursts", w as u64);
+                let burst = spec
+                    .traffic
+                    .bursts
+                    .map(|b| BurstState::new(&b, &mut burst_rng));
+                let attempts = spec.service.retries.map_or(0, |r| r.attempts) as usize + 1;
+                WorkloadTraffic {
+                    arrivals_rng: streams.stream_indexed("traffic", w as u64),
+                    burst_rng,
+                    burst,
+                    backlog: 0.0,
+                    retries: Vec::new(),
+                    exact: (scenario.request_model == RequestModel::Exact)
+                        .then(|| ExactQueues::new(streams.stream_indexed("exact", w as u64))),
+                    downstream_s: 0.0,
+                    called: 0.0,
+                    arrivals_by_attempt: vec![0.0; attempts],
+                    own_served: 0.0,
+                    own_mean_s: 0.0,
+                    success: 1.0,
+                    e2e_mean_s: 0.0,
+                    outcome: None,
+                }
+            })
+            .collect();
+        TrafficPlane {
+            model: scenario.request_model,
+            order: crate::scenario::call_order(&scenario.workloads),
+            workloads,
+            endpoints_scratch: Vec::new(),
+        }
+    }
+
+    /// Advances every workload over the tick `(last, now]` and records the results.
+    pub fn tick(&mut self, world: &mut World, last: SimTime, now: SimTime, rec: &mut Recorder) {
+        let dt = now.saturating_sub(last);
+        let dt_s = dt.as_secs_f64();
+        let (t0, t1) = (last.as_secs_f64(), now.as_secs_f64());
+        for wt in &mut self.workloads {
+            wt.called = 0.0;
+        }
+        for i in 0..self.order.len() {
+            let w = self.order[i] as usize;
+            self.serve_own(world, w, now, dt, t0, t1, dt_s);
+        }
+        for i in (0..self.order.len()).rev() {
+            let w = self.order[i] as usize;
+            self.finish_end_to_end(world, w, now, dt_s, rec);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn serve_own(
+        &mut self,
+        world: &mut World,
+        w: usize,
+        now: SimTime,
+        dt: SimTime,
+        t0: f64,
+        t1: f64,
+        dt_s: f64,
+    ) {
+        let endpoints = world.take_endpoint_averages(w, now, dt);
+        let spec = &world.specs[w];
+        let service = spec.service;
+        let wt = &mut self.workloads[w];
+        let burst = match (&mut wt.burst, &spec.traffic.bursts) {
+            (Some(state), Some(b)) => state.factor(b, &mut wt.burst_rng, t0, t1),
+            _ => 1.0,
+        };
+        let expected = if dt_s > 0.0 {
+            spec.traffic.mean_rate(t0, t1) * burst * dt_s
+        } else {
+            0.0
+        };
+        let external = match (self.model, spec.arrivals) {
+            (RequestModel::Exact, _) | (_, Arrivals::Fluid) => expected,
+            (RequestModel::Fluid, Arrivals::Poisson) => poisson(&mut wt.arrivals_rng, expected),
+        };
+        // First attempts: own traffic and calls; later attempts: retries now due.
+        wt.arrivals_by_attempt.iter_mut().for_each(|a| *a = 0.0);
+        wt.arrivals_by_attempt[0] = external + wt.called;
+        wt.retries.retain(|r| {
+            if r.due <= now {
+                wt.arrivals_by_attempt[r.attempt as usize] += r.count;
+                false
+            } else {
+                true
+            }
+        });
+        let arrivals: f64 = wt.arrivals_by_attempt.iter().sum();
+        let cores = average_cores_per_ready_pod(world, w);
+        let spec = &world.specs[w];
+        let wt = &mut self.workloads[w];
+        let idle = arrivals <= 0.0 && wt.backlog <= 0.0 && wt.exact.is_none();
+        // Requests routed to a listed pod that no longer answers fail at once.
+        let dead_share = if endpoints.listed > 0.0 {
+            (endpoints.dead / endpoints.listed).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let slot_share = (cores / f64::from(service.concurrency)).min(1.0);
+        // A slot is held for the request's own CPU time plus its downstream calls.
+        let own_hold_s = if slot_share > 0.0 {
+            service.cpu_seconds_per_request / slot_share
+        } else {
+            0.0
+        };
+        let hold_s = own_hold_s + wt.downstream_s;
+        let outcome = if dt_s <= 0.0 || idle {
+            TickOutcome {
+                served: 0.0,
+                failed: 0.0,
+                backlog: 0.0,
+                latency: None,
+                cpu_cores_used: 0.0,
+            }
+        } else if let Some(exact) = &mut wt.exact {
+            self.endpoints_scratch.clear();
+            for &pod in &world.workloads[w].endpoints {
+                self.endpoints_scratch.push(Endpoint {
+                    pod: pod.0,
+                    serving: world.pods[pod.0 as usize].state == PodState::Ready,
+                });
+            }
+            exact.set_endpoints(&self.endpoints_scratch);
+            let p = ExactParams {
+                rate_rps: arrivals / dt_s,
+                t0_s: t0,
+                t1_s: t1,
+                mu: if hold_s > 0.0 { 1.0 / hold_s } else { 0.0 },
+                concurrency: service.concurrency,
+                timeout_s: service.timeout.as_secs_f64(),
+                cpu_s_per_request: service.cpu_seconds_per_request,
+            };
+            let mut out = exact.run_tick(&p);
+            wt.own_mean_s = if out.served > 0.0 {
+                exact.tick_response_sum_s / out.served
+            } else {
+                0.0
+            };
+            // The exact model draws its own Poisson count: scale the attempts to it.
+            if arrivals > 0.0 {
+                let drawn = exact.tick_arrivals / arrivals;
+                wt.arrivals_by_attempt.iter_mut().for_each(|a| *a *= drawn);
+            }
+            out.backlog = 0.0;
+            out
+        } else {
+            let dead = arrivals * dead_share;
+            let mut out = serve_tick(&TickLoad {
+                arrivals: arrivals - dead,
+                dt_s,
+                endpoints: endpoints.listed - endpoints.dead,
+                cores_per_pod: cores,
+                // serve_tick's slot rate is slot_share / this: 1 / hold_s.
+                cpu_s_per_request: hold_s * slot_share,
+                concurrency: service.concurrency,
+                timeout_s: service.timeout.as_secs_f64(),
+                backlog: wt.backlog,
+            });
+            out.failed += dead;
+            // CPU burns during own work only, not while waiting on calls.
+            if hold_s > 0.0 {
+                out.cpu_cores_used *= own_hold_s / hold_s;
+            }
+            wt.own_mean_s = out.latency.map_or(0.0, |d| d.mean());
+            out
+        };
+        wt.backlog = outcome.backlog;
+        wt.own_served = outcome.served;
+        for c in &spec.calls {
+            let callee = c.workload as usize;
+            let served = self.workloads[w].own_served;
+            self.workloads[callee].called += served * c.ratio;
+        }
+        self.workloads[w].outcome = Some(outcome);
+    }
+
+    fn finish_end_to_end(
+        &mut self,
+        world: &mut World,
+        w: usize,
+        now: SimTime,
+        dt_s: f64,
+        rec: &mut Recorder,
+    ) {
+        let spec = &world.specs[w];
+        let service = spec.service;
+        // Success and time of the calls each request makes (callees are already final).
+        let mut calls_success = 1.0;
+        let mut calls_s = 0.0;
+        for c in &spec.calls {
+            let callee = &self.workloads[c.workload as usize];
+            calls_success *= callee.success.powf(c.ratio);
+            calls_s += c.ratio * callee.e2e_mean_s;
+        }
+        let wt = &mut self.workloads[w];
+        let Some(outcome) = wt.outcome.take() else {
+            return;
+        };
+        let arrivals: f64 = wt.arrivals_by_attempt.iter().sum();
+        let served = wt.own_served * calls_success;
+        let failed = outcome.failed + wt.own_served * (1.0 - calls_success);
+        wt.success = if arrivals > 0.0 {
+            (served / arrivals).min(1.0)
+        } else {
+            1.0
+        };
+        wt.e2e_mean_s = wt.own_mean_s + calls_s;
+        wt.downstream_s = calls_s;
+        // Failed requests go back to their clients; those with attempts left retry.
+        let fail_share = if arrivals > 0.0 {
+            (failed / arrivals).min(1.0)
+        } else {
+            0.0
+        };
+        let mut final_failed = 0.0;
+        let last_attempt = wt.arrivals_by_attempt.len() - 1;
+        for (attempt, &count) in wt.arrivals_by_attempt.iter().enumerate() {
+            let f = count * fail_share;
+            if f <= 0.0 {
+                continue;
+            }
+            match service.retries {
+                Some(r) if attempt < last_attempt => {
+                    let backoff = SimTime::from_millis(r.backoff.as_millis() << attempt.min(20));
+                    wt.retries.push(PendingRetry {
+                        due: now.saturating_add(backoff),
+                        attempt: attempt as u32 + 1,
+                        count: f,
+                    });
+                }
+                _ => final_failed += f,
+            }
+        }
+        let first_attempts = wt.arrivals_by_attempt[0];
+        let totals = &mut rec.workloads[w];
+        totals.offered += first_attempts;
+        totals.served += served;
+        totals.failed += final_failed;
+        totals.retried += fail_share * (arrivals - wt.arrivals_by_attempt[last_attempt]);
+        let timeout_s = service.timeout.as_secs_f64();
+        // End-to-end latency: own response plus the calls' mean.
+        let tick_p99 = if let Some(exact) = &self.workloads[w].exact {
+            exact.tick_latency.quantile(0.99)
+        } else {
+            outcome.latency.map(|d| d.quantile(0.99).min(timeout_s))
+        };
+        if served > 0.0 {
+            if let Some(exact) = &self.workloads[w].exact {
+                totals
+                    .latency
+                    .merge_shifted(&exact.tick_latency, calls_s, calls_success);
+            } else if let Some(d) = &outcome.latency {
+                totals
+                    .latency
+                    .add_distribution_shifted(d, served, timeout_s, calls_s);
+            }
+        }
+        let requested_cores =
+            world.workloads[w].ready as f64 * spec.cpu_request_milli as f64 / 1000.0;
+        let base_cores =
+            world.workloads[w].ready as f64 * spec.service.base_cpu_milli as f64 / 1000.0;
+        let per_s = |x: f64| if dt_s > 0.0 { x / dt_s } else { 0.0 };
+        let used_cores = outcome.cpu_cores_used + base_cores;
+        let ws = &world.workloads[w];
+        world.workloads[w].cpu_usage_milli_per_pod = if ws.ready > 0 {
+            let per_pod = used_cores * 1000.0 / f64::from(ws.ready);
+            match spec.cpu_limit_milli {
+                Some(limit) => per_pod.min(limit as f64),
+                None => per_pod,
+            }
+        } else {
+            0.0
+        };
+        let ws = &world.workloads[w];
+        rec.timeseries.push(TimeseriesRow {
+            time: now,
+            workload: w as u32,
+            replicas_desired: ws.desired,
+            replicas_ready: ws.ready,
+            rps_offered: per_s(first_attempts),
+            rps_served: per_s(served),
+            rps_failed: per_s(final_failed),
+            cpu_utilization: if requested_cores > 0.0 {
+                used_cores / requested_cores
+            } else {
+                0.0
+            },
+            latency_p99_ms: tick_p99.map(|s| (s + calls_s) * 1000.0),
+        });
+    }
+
+    /// Requests still waiting for a retry when the run ends: they count as failed, so
+    /// served + failed = offered.
+    pub fn finish(&mut self, rec: &mut Recorder) {
+        for (w, wt) in self.workloads.iter_mut().enumerate() {
+            let pending: f64 = wt.retries.iter().map(|r| r.count).sum();
+            rec.workloads[w].failed += pending + wt.backlog;
+            wt.retries.clear();
+            wt.backlog = 0.0;
+        }
+    }
+}
+
+/// Mean CPU cores a Ready pod of workload `w` can use: its limit when it has one, otherwise
+/// its request plus a CFS-weight share (by request) of its node's unrequested CPU.
+fn average_cores_per_ready_pod(world: &World, w: usize) -> f64 {
+    let spec = &world.specs[w];
+    let mut sum = 0.0;
+    let mut n = 0u32;
+    for &pod in &world.workloads[w].active {
+        let p = &world.pods[pod.0 as usize];
+        if p.state != PodState::Ready {
+            continue;
+        }
+        let Some(node) = p.node else { continue };
+        let node = &world.nodes[node.0 as usize];
+        let weight = spec.cpu_request_milli.max(2) as f64;
+        let spare = node
+            .cpu_allocatable_milli
+            .saturating_sub(node.cpu_requested_milli) as f64;
+        let burst = spec.cpu_request_milli as f64
+            + spare * weight / (node.cpu_requested_milli as f64).max(weight);
+        let cores_milli = match spec.cpu_limit_milli {
+            Some(limit) => limit as f64,
+            None => burst,
+        };
+        sum += cores_milli / 1000.0;
+        n += 1;
+    }
+    let base = spec.service.base_cpu_milli as f64 / 1000.0;
+    if n == 0 {
+        0.0
+    } else {
+        (sum / f64::from(n) - base).max(0.0)
+    }
+}
