@@ -87,6 +87,10 @@ struct RunArgs {
     /// Exit with code 1 when the scenario's SLO is missed.
     #[arg(long)]
     fail_on_slo: bool,
+    /// Simulate every request as an event (requestModel: exact) instead of the fluid
+    /// queueing model: slower, used to check it.
+    #[arg(long)]
+    exact: bool,
 }
 
 fn main() -> ExitCode {
@@ -134,6 +138,9 @@ fn run(args: RunArgs) -> ExitCode {
     };
     if let Some(seed) = args.seed {
         scenario.seed = seed;
+    }
+    if args.exact {
+        scenario.request_model = kubesim::scenario::RequestModel::Exact;
     }
     let out_dir = args
         .out
@@ -221,9 +228,13 @@ fn summary_text(
             let _ = writeln!(out, "  {:<10} no traffic", w.name);
             continue;
         }
+        let uptime = match w.uptime {
+            Some(u) if u < 1.0 => format!(", up {}", pct(u)),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  {:<10} {} of {} requests served, p99 {}",
+            "  {:<10} {} of {} requests served, p99 {}{uptime}",
             w.name,
             pct(w.availability),
             w.offered,
@@ -252,6 +263,9 @@ fn summary_text(
                     "p99 {} (target {l:.0} ms)",
                     opt_ms(sum.latency_p99_ms)
                 ));
+            }
+            if let Some(spent) = sum.error_budget_spent {
+                parts.push(format!("error budget {:.0}% spent", spent * 100.0));
             }
             let _ = writeln!(
                 out,

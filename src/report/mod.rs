@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 use summary::{Summary, summarize};
 
 /// Files a run writes, in the order they are written.
-pub const RUN_FILES: [&str; 5] = [
+pub const RUN_FILES: [&str; 6] = [
     "summary.json",
     "summary.csv",
+    "workloads.csv",
     "timeseries.csv",
     "nodes.csv",
     "events.csv",
@@ -42,6 +43,7 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<Summary, ReportError> {
     let files = [
         ("summary.json", summary_json(&summary)),
         ("summary.csv", summary_csv(&summary)),
+        ("workloads.csv", workloads_csv(out)),
         ("timeseries.csv", timeseries_csv(out)),
         ("nodes.csv", nodes_csv(out)),
         ("events.csv", events_csv(out)),
@@ -77,6 +79,40 @@ pub fn summary_csv(summary: &Summary) -> String {
         };
     }
     b.end_row();
+    b.finish()
+}
+
+/// One row per workload: its SLO figures and uptime over the run.
+fn workloads_csv(out: &RunOutput) -> String {
+    let mut b = CsvBuilder::with_header(&[
+        "workload",
+        "requests_offered",
+        "requests_served",
+        "requests_failed",
+        "requests_retried",
+        "availability",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "latency_p99_ms",
+        "error_budget_spent",
+        "uptime",
+        "uptime_budget",
+    ]);
+    for w in summary::workload_summaries(out) {
+        b.field(&w.name)
+            .int(w.offered)
+            .int(w.offered - w.failed)
+            .int(w.failed)
+            .int(w.retried)
+            .float(w.availability, 6)
+            .opt_float(w.latency_p50_ms, 3)
+            .opt_float(w.latency_p95_ms, 3)
+            .opt_float(w.latency_p99_ms, 3)
+            .opt_float(w.error_budget_spent, 6)
+            .opt_float(w.uptime, 6)
+            .opt_float(w.uptime_budget, 6);
+        b.end_row();
+    }
     b.finish()
 }
 

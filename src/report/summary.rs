@@ -49,6 +49,39 @@ pub struct Summary {
     pub unschedulable_pod_seconds: f64,
     /// SLO verdict; null without an SLO.
     pub slo_met: Option<bool>,
+    /// Failed requests ÷ the failures the availability SLO allows (1 = the whole error
+    /// budget; above 1 the SLO is missed); null without an availability SLO.
+    pub error_budget_spent: Option<f64>,
+    /// Lowest per-workload uptime: fraction of its lifetime with at least one Ready pod.
+    pub uptime_min: Option<f64>,
+}
+
+/// The share of the error budget `failed` used: failed ÷ (offered × (1 − target)).
+pub fn error_budget_spent(offered: u64, failed: u64, target: f64) -> f64 {
+    let allowed = offered as f64 * (1.0 - target);
+    if allowed > 0.0 {
+        failed as f64 / allowed
+    } else if failed == 0 {
+        0.0
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// Fraction of `exists_ms` covered by `ms` (None when the workload never existed).
+pub fn fraction(ms: u64, exists_ms: u64) -> Option<f64> {
+    (exists_ms > 0).then(|| ms as f64 / exists_ms as f64)
+}
+
+/// Workloads that no other workload calls: their requests are the users' requests.
+pub fn entry_workloads(out: &RunOutput) -> Vec<bool> {
+    let mut entry = vec![true; out.scenario.workloads.len()];
+    for w in &out.scenario.workloads {
+        for c in &w.calls {
+            entry[c.workload as usize] = false;
+        }
+    }
+    entry
 }
 
 /// Rounds to `decimals` places so JSON text is short and stable.
@@ -58,19 +91,32 @@ pub fn round(v: f64, decimals: i32) -> f64 {
     if r == 0.0 { 0.0 } else { r }
 }
 
-/// Per-workload outcome for the terminal and later reports.
+/// Per-workload outcome: the terminal table and workloads.csv.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkloadSummary {
     /// Workload name.
     pub name: String,
-    /// Requests offered.
+    /// Requests offered (first attempts: own traffic plus calls from other workloads).
     pub offered: u64,
-    /// Requests failed.
+    /// Requests failed after their last retry.
     pub failed: u64,
+    /// Failed attempts that clients retried.
+    pub retried: u64,
     /// served / offered.
     pub availability: f64,
+    /// Median latency of served requests, ms (end to end, calls included).
+    pub latency_p50_ms: Option<f64>,
+    /// 95th percentile, ms.
+    pub latency_p95_ms: Option<f64>,
     /// p99 latency of served requests, ms.
     pub latency_p99_ms: Option<f64>,
+    /// Share of the error budget used (with an availability SLO).
+    pub error_budget_spent: Option<f64>,
+    /// Fraction of the workload's lifetime with at least one Ready pod.
+    pub uptime: Option<f64>,
+    /// Fraction with at least its PodDisruptionBudget's minimum available (None without
+    /// a budget).
+    pub uptime_budget: Option<f64>,
 }
 
 fn counts(offered: f64, failed: f64) -> (u64, u64, u64, f64) {
@@ -94,10 +140,13 @@ pub fn summarize(out: &RunOutput) -> Summary {
     let rec = &out.recorder;
     let mut merged = LatencyHistogram::default();
     let (mut offered, mut failed) = (0.0, 0.0);
-    for w in &rec.workloads {
-        merged.merge(&w.latency);
-        offered += w.offered;
-        failed += w.failed;
+    // Users' requests: those of entry workloads (calls are counted inside them).
+    for (w, entry) in rec.workloads.iter().zip(entry_workloads(out)) {
+        if entry {
+            merged.merge(&w.latency);
+            offered += w.offered;
+            failed += w.failed;
+        }
     }
     let (offered, served, failed, availability) = counts(offered, failed);
     let costs = pool_costs(&out.scenario.pools, rec);
@@ -140,6 +189,17 @@ pub fn summarize(out: &RunOutput) -> Summary {
         container_restarts: rec.container_restarts,
         unschedulable_pod_seconds: round(rec.unschedulable_pod_seconds(), 3),
         slo_met,
+        error_budget_spent: out
+            .scenario
+            .slo
+            .and_then(|slo| slo.availability)
+            .map(|target| round(error_budget_spent(offered, failed, target), 6)),
+        uptime_min: rec
+            .workloads
+            .iter()
+            .filter_map(|w| fraction(w.uptime.up_ms, w.uptime.exists_ms))
+            .reduce(f64::min)
+            .map(|u| round(u, 6)),
     }
 }
 
@@ -151,12 +211,31 @@ pub fn workload_summaries(out: &RunOutput) -> Vec<WorkloadSummary> {
         .zip(&out.scenario.workloads)
         .map(|(t, spec)| {
             let (offered, _, failed, availability) = counts(t.offered, t.failed);
+            let has_budget = out
+                .scenario
+                .disruption_budgets
+                .iter()
+                .any(|b| b.selector.matches(&spec.labels));
             WorkloadSummary {
                 name: spec.name.clone(),
                 offered,
                 failed,
+                retried: t.retried.round() as u64,
                 availability,
+                latency_p50_ms: ms(&t.latency, 0.50),
+                latency_p95_ms: ms(&t.latency, 0.95),
                 latency_p99_ms: ms(&t.latency, 0.99),
+                error_budget_spent: out
+                    .scenario
+                    .slo
+                    .and_then(|slo| slo.availability)
+                    .map(|target| round(error_budget_spent(offered, failed, target), 6)),
+                uptime: fraction(t.uptime.up_ms, t.uptime.exists_ms),
+                uptime_budget: if has_budget {
+                    fraction(t.uptime.budget_ms, t.uptime.exists_ms)
+                } else {
+                    None
+                },
             }
         })
         .collect()
@@ -171,6 +250,17 @@ mod tests {
         assert_eq!(counts(10.4, 0.6), (10, 9, 1, 0.9));
         assert_eq!(counts(0.0, 0.0), (0, 0, 0, 1.0));
         assert_eq!(counts(5.0, 7.0).2, 5);
+    }
+
+    #[test]
+    fn error_budget_is_failures_over_allowed_failures() {
+        // 99.9% of 1,000,000 allows 1,000 failures: 250 failed is a quarter of the budget.
+        assert!((error_budget_spent(1_000_000, 250, 0.999) - 0.25).abs() < 1e-9);
+        assert!((error_budget_spent(1_000_000, 2_000, 0.999) - 2.0).abs() < 1e-9);
+        assert_eq!(error_budget_spent(0, 0, 0.999), 0.0);
+        assert_eq!(error_budget_spent(10, 1, 1.0), f64::INFINITY);
+        assert_eq!(fraction(5, 10), Some(0.5));
+        assert_eq!(fraction(0, 0), None);
     }
 
     #[test]
