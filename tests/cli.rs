@@ -4,7 +4,7 @@ use crate::util::{
     col, kubesim, kubesim_in, read_csv, run_scenario, scratch, shipped_scenarios, summary,
 };
 
-const SUMMARY_KEYS: [&str; 20] = [
+const SUMMARY_KEYS: [&str; 22] = [
     "scenario",
     "seed",
     "duration_s",
@@ -25,6 +25,8 @@ const SUMMARY_KEYS: [&str; 20] = [
     "container_restarts",
     "unschedulable_pod_seconds",
     "slo_met",
+    "error_budget_spent",
+    "uptime_min",
 ];
 
 #[test]
@@ -202,7 +204,8 @@ fn output_folder_holds_only_the_finished_files() {
             "nodes.csv",
             "summary.csv",
             "summary.json",
-            "timeseries.csv"
+            "timeseries.csv",
+            "workloads.csv"
         ]
     );
 }

@@ -29,7 +29,7 @@ fn check_golden(path: &Path, got: &str) {
 fn quickstart_outputs_match_the_golden_files() {
     let dir = run_scenario("scenarios/quickstart.yaml", &[]);
     let golden = repo().join("tests/golden/quickstart");
-    for f in ["summary.json", "summary.csv", "nodes.csv"] {
+    for f in ["summary.json", "summary.csv", "workloads.csv", "nodes.csv"] {
         let got = std::fs::read_to_string(dir.join(f)).expect("run output");
         check_golden(&golden.join(f), &got);
     }

@@ -12,3 +12,4 @@ mod golden;
 mod scenarios;
 mod scheduling;
 mod tidy;
+mod traffic;

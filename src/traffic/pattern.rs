@@ -156,22 +156,39 @@ impl TrafficModel {
         (base * factor).max(0.0)
     }
 
-    /// The mean rate over `[t0, t1]` by the composite midpoint rule, so a tick sees the
-    /// area under the curve rather than one sampled point. Midpoints never fall on the tick
-    /// edges, so a step exactly at a tick boundary (a spike with no ramp) stays in its tick.
+    /// The mean rate over `[t0, t1]`, so a tick sees the area under the curve rather than
+    /// one sampled point: exact for traces, the composite midpoint rule otherwise.
     pub fn mean_rate(&self, t0_s: f64, t1_s: f64) -> f64 {
-        const POINTS: u32 = 8;
-        let step = (t1_s - t0_s) / f64::from(POINTS);
-        (0..POINTS)
-            .map(|i| self.rate_at(t0_s + (f64::from(i) + 0.5) * step))
-            .sum::<f64>()
-            / f64::from(POINTS)
+        if self.multipliers.is_empty() {
+            // A sum: each component's own mean, exact for traces.
+            let sum: f64 = self
+                .components
+                .iter()
+                .map(|c| match c {
+                    Component::Trace(series) => series.mean_rate(t0_s, t1_s),
+                    other => midpoint_mean(|t| other.rate_at(t), t0_s, t1_s),
+                })
+                .sum();
+            return sum.max(0.0);
+        }
+        midpoint_mean(|t| self.rate_at(t), t0_s, t1_s)
     }
 
     /// True when no component was given: the workload receives no requests.
     pub fn is_idle(&self) -> bool {
         self.components.is_empty()
     }
+}
+
+/// The mean of `f` over `[t0, t1]` by the composite midpoint rule. Midpoints never fall on
+/// the edges, so a step exactly at a tick boundary (a spike with no ramp) stays in its tick.
+fn midpoint_mean(f: impl Fn(f64) -> f64, t0_s: f64, t1_s: f64) -> f64 {
+    const POINTS: u32 = 8;
+    let step = (t1_s - t0_s) / f64::from(POINTS);
+    (0..POINTS)
+        .map(|i| f(t0_s + (f64::from(i) + 0.5) * step))
+        .sum::<f64>()
+        / f64::from(POINTS)
 }
 
 #[cfg(test)]

@@ -192,14 +192,19 @@ impl TrafficPlane {
         } else {
             0.0
         };
-        let slot_share = (cores / f64::from(service.concurrency)).min(1.0);
-        // A slot is held for the request's own CPU time plus its downstream calls.
-        let own_hold_s = if slot_share > 0.0 {
-            service.cpu_seconds_per_request / slot_share
+        // A slot is held for the request's own work plus its downstream calls. The pod is
+        // limited by whichever runs out first: slots (c / (cpu + calls)) or CPU
+        // (cores / cpu), so a busy slot's hold is the larger of cpu + calls and the time
+        // c requests sharing the cores take: max(cpu + calls, cpu · c / cores). Without
+        // calls this is M/M/c with each slot at min(1, cores / c) of a core.
+        let c = f64::from(service.concurrency);
+        let cpu_s = service.cpu_seconds_per_request;
+        let hold_s = if cores > 0.0 {
+            (cpu_s + wt.downstream_s).max(cpu_s * c / cores)
         } else {
             0.0
         };
-        let hold_s = own_hold_s + wt.downstream_s;
+        let slot_share = (cores / c).min(1.0);
         let outcome = if dt_s <= 0.0 || idle {
             TickOutcome {
                 served: 0.0,
@@ -253,10 +258,10 @@ impl TrafficPlane {
                 backlog: wt.backlog,
             });
             out.failed += dead;
-            // CPU burns during own work only, not while waiting on calls.
-            if hold_s > 0.0 {
-                out.cpu_cores_used *= own_hold_s / hold_s;
-            }
+            // CPU burns during own work only (cpuPerRequest per request), not while a
+            // request waits on its calls; the pods cannot burn more than their cores.
+            let serving = (endpoints.listed - endpoints.dead).max(0.0);
+            out.cpu_cores_used = (out.served / dt_s * cpu_s).min(cores * serving);
             wt.own_mean_s = out.latency.map_or(0.0, |d| d.mean());
             out
         };

@@ -283,6 +283,46 @@ impl TraceSeries {
         if idx == 0 { 0.0 } else { self.rates[idx - 1] }
     }
 
+    /// The exact mean rate over simulated `[t0_s, t1_s]` (the area under the step
+    /// function), so a tick longer than the trace's rows sees every row in full.
+    pub fn mean_rate(&self, t0_s: f64, t1_s: f64) -> f64 {
+        if t1_s <= t0_s {
+            return self.rate_at(t0_s);
+        }
+        let to_trace = |t: f64| self.skip_s + t * self.speedup;
+        let area = self.area_to(to_trace(t1_s)) - self.area_to(to_trace(t0_s));
+        area / (self.speedup * (t1_s - t0_s))
+    }
+
+    /// ∫ rate du over trace time `[0, u]`, looping or ending as the trace does.
+    fn area_to(&self, u: f64) -> f64 {
+        let total = self.area_within(self.length_s);
+        if u >= self.length_s {
+            if !self.repeat {
+                return total;
+            }
+            let laps = (u / self.length_s).floor();
+            return laps * total + self.area_within(u - laps * self.length_s);
+        }
+        self.area_within(u)
+    }
+
+    /// ∫ rate du over `[0, u]` for `u` within one pass of the trace.
+    fn area_within(&self, u: f64) -> f64 {
+        let idx = self.times_s.partition_point(|&x| x <= u);
+        let mut area = 0.0;
+        for i in 0..idx {
+            let end = self
+                .times_s
+                .get(i + 1)
+                .copied()
+                .unwrap_or(self.length_s)
+                .min(u);
+            area += self.rates[i] * (end - self.times_s[i]);
+        }
+        area
+    }
+
     /// Trace length in simulated seconds after speed-up and skip.
     pub fn playable_s(&self) -> f64 {
         (self.length_s - self.skip_s) / self.speedup
@@ -448,6 +488,23 @@ mod tests {
         };
         let err = TraceSeries::parse("t.csv", "t,rps\n0,1\n", &missing).expect_err("no column");
         assert!(err.message.contains("no column `qps`"), "{err}");
+    }
+
+    #[test]
+    fn mean_rate_is_the_exact_area_across_rows_and_loops() {
+        let s = TraceSeries::parse("t.csv", "t,rps\n0,1\n1,2\n2,3\n3,4\n", &opts()).expect("ok");
+        assert!((s.mean_rate(0.0, 5.0) - 11.0 / 5.0).abs() < 1e-12); // 1+2+3+4, then 1 again
+        assert!((s.mean_rate(0.5, 1.5) - 1.5).abs() < 1e-12);
+        assert!((s.mean_rate(0.0, 12.0) - 2.5).abs() < 1e-12); // three whole laps
+        let once = TraceOptions {
+            repeat: false,
+            speedup: 2.0,
+            ..opts()
+        };
+        let s = TraceSeries::parse("t.csv", "t,rps\n0,1\n1,2\n2,3\n3,4\n", &once).expect("ok");
+        // Sim [0, 4] covers trace [0, 8]: the area 10 lies in sim [0, 2], then silence.
+        assert!((s.mean_rate(0.0, 4.0) - 1.25).abs() < 1e-12);
+        assert!((s.mean_rate(0.0, 2.0) - 2.5).abs() < 1e-12);
     }
 
     #[test]

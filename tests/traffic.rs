@@ -1,0 +1,158 @@
+//! The traffic side end to end: the fluid model against the exact per-request model on the
+//! shipped scenarios, call graphs, retries, endpoint propagation, uptime, access-log replay.
+
+use crate::util::{read_csv, repo, run_scenario, scratch, summary};
+use std::path::{Path, PathBuf};
+
+fn workload_row(dir: &Path, name: &str) -> std::collections::BTreeMap<String, String> {
+    let (header, rows) = read_csv(&dir.join("workloads.csv"));
+    let row = rows
+        .iter()
+        .find(|r| r[0] == name)
+        .unwrap_or_else(|| panic!("no row for {name} in workloads.csv"));
+    header.iter().cloned().zip(row.iter().cloned()).collect()
+}
+
+fn num(row: &std::collections::BTreeMap<String, String>, key: &str) -> f64 {
+    row[key]
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} = {:?} is not a number", row[key]))
+}
+
+/// Writes `scenario` with `from` replaced by `to` into a scratch folder and returns its
+/// path (the fixtures it is used on name no relative files).
+fn variant(scenario: &str, from: &str, to: &str) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join(scenario)).expect("fixture");
+    assert!(text.contains(from), "{scenario} has no `{from}`");
+    let dir = scratch("variant");
+    let path = dir.join("variant.yaml");
+    std::fs::write(&path, text.replace(from, to)).expect("write variant");
+    path
+}
+
+#[test]
+fn fluid_and_exact_models_agree_on_the_shipped_scenarios() {
+    // Tolerances: availability within 0.1 percentage point, overall p99 within 5%.
+    // Measured: quickstart 99.998% vs 99.999%, p99 555.6 vs 547.1 ms (1.5%);
+    // retail-replay 100.000% vs 99.998%, p99 878.5 vs 880.9 ms (0.3%).
+    // flash-sale is left out: its 2.5× spike overloads checkout, and in that overload the
+    // two models differ by several points (see docs/traffic.md).
+    for scenario in ["scenarios/quickstart.yaml", "scenarios/retail-replay.yaml"] {
+        let fluid = summary(&run_scenario(scenario, &[]));
+        let exact = summary(&run_scenario(scenario, &["--exact"]));
+        let a = |s: &serde_json::Value| s["availability"].as_f64().expect("availability");
+        let p99 = |s: &serde_json::Value| s["latency_p99_ms"].as_f64().expect("p99");
+        assert!(
+            (a(&fluid) - a(&exact)).abs() < 0.001,
+            "{scenario}: availability fluid {} exact {}",
+            a(&fluid),
+            a(&exact)
+        );
+        assert!(
+            (p99(&fluid) / p99(&exact) - 1.0).abs() < 0.05,
+            "{scenario}: p99 fluid {} exact {}",
+            p99(&fluid),
+            p99(&exact)
+        );
+    }
+}
+
+#[test]
+fn calls_carry_load_downstream_and_add_to_latency() {
+    let dir = run_scenario("tests/data/scenarios/calls.yaml", &[]);
+    let front = workload_row(&dir, "frontend");
+    let back = workload_row(&dir, "backend");
+    let served_front = num(&front, "requests_served");
+    assert!(
+        (num(&back, "requests_offered") / served_front - 2.0).abs() < 0.01,
+        "backend offered {} for {served_front} frontend requests",
+        back["requests_offered"]
+    );
+    // Frontend latency includes two backend calls: its median exceeds twice the backend's.
+    assert!(num(&front, "latency_p50_ms") > 2.0 * num(&back, "latency_p50_ms"));
+    // The summary counts users' requests (the frontend's), not the calls.
+    let s = summary(&dir);
+    assert_eq!(
+        s["requests_offered"].as_f64().expect("offered"),
+        num(&front, "requests_offered")
+    );
+}
+
+#[test]
+fn a_failing_callee_fails_its_callers_requests() {
+    let broken = variant(
+        "tests/data/scenarios/calls.yaml",
+        "  - name: backend\n    replicas: 4",
+        "  - name: backend\n    replicas: 0",
+    );
+    let dir = run_scenario(broken.to_str().expect("utf-8 path"), &[]);
+    let front = workload_row(&dir, "frontend");
+    assert_eq!(num(&front, "requests_served"), 0.0);
+    assert_eq!(num(&front, "availability"), 0.0);
+}
+
+#[test]
+fn requests_fail_until_the_endpoint_is_routed_and_the_delay_counts() {
+    let slow = run_scenario("tests/data/scenarios/cold-start.yaml", &[]);
+    let fast_file = variant(
+        "tests/data/scenarios/cold-start.yaml",
+        "endpointDelay: 5s",
+        "endpointDelay: 0s",
+    );
+    let fast = run_scenario(fast_file.to_str().expect("utf-8 path"), &[]);
+    let failed = |d: &Path| num(&workload_row(d, "web"), "requests_failed");
+    // 50 rps fail for 20 s of startup, then for the 5 s endpoint delay.
+    assert!(
+        (failed(&fast) - 1000.0).abs() <= 5.0,
+        "{} failed",
+        failed(&fast)
+    );
+    assert!(
+        (failed(&slow) - failed(&fast) - 250.0).abs() <= 5.0,
+        "{} vs {}",
+        failed(&slow),
+        failed(&fast)
+    );
+    // Uptime counts readiness, not routing: 20 s of 600 s down in both.
+    for d in [&slow, &fast] {
+        let up = num(&workload_row(d, "web"), "uptime");
+        assert!((up - 580.0 / 600.0).abs() < 1e-6, "{up}");
+    }
+}
+
+#[test]
+fn retries_recover_requests_that_failed_while_no_pod_was_routed() {
+    let plain = run_scenario("tests/data/scenarios/cold-start.yaml", &[]);
+    let with_retries = variant(
+        "tests/data/scenarios/cold-start.yaml",
+        "      # RETRIES",
+        "      retries: {attempts: 5, backoff: 1s}",
+    );
+    let retried = run_scenario(with_retries.to_str().expect("utf-8 path"), &[]);
+    let row = workload_row(&retried, "web");
+    let base = workload_row(&plain, "web");
+    // Back-off 1, 2, 4, 8, 16 s covers 31 s: requests of the last 6 s of the 25 s outage
+    // get through on a retry; the earlier ones use up their attempts.
+    assert!(num(&row, "requests_failed") < num(&base, "requests_failed") - 100.0);
+    assert!(num(&row, "requests_retried") > num(&base, "requests_failed"));
+    assert_eq!(num(&base, "requests_retried"), 0.0);
+    // Retries are not new requests: both runs offered the same first attempts.
+    assert_eq!(
+        num(&row, "requests_offered"),
+        num(&base, "requests_offered")
+    );
+}
+
+#[test]
+fn an_access_log_replays_one_request_per_line() {
+    let dir = run_scenario("tests/data/scenarios/access-log.yaml", &[]);
+    let row = workload_row(&dir, "web");
+    assert_eq!(num(&row, "requests_offered"), 150.0);
+    let (_, rows) = read_csv(&dir.join("timeseries.csv"));
+    // The first 5 s tick holds seconds 0-4: 1+2+3+4+1 requests.
+    assert_eq!(rows[0][4], "2.200");
+    assert!(
+        rows.iter().skip(12).all(|r| r[4] == "0.000"),
+        "log ends at 60 s"
+    );
+}
