@@ -133,6 +133,54 @@ impl Component {
     }
 }
 
+impl Component {
+    /// The mean rate over `[t0, t1]`: exact for every shape but the spike (midpoint rule).
+    fn mean_rate(&self, t0_s: f64, t1_s: f64) -> f64 {
+        let span = t1_s - t0_s;
+        if span <= 0.0 {
+            return self.rate_at(t0_s);
+        }
+        match self {
+            Component::Constant { rps } => *rps,
+            Component::Ramp {
+                from,
+                to,
+                start_s,
+                end_s,
+            } => {
+                // Antiderivative of the clamped linear ramp.
+                let area = |t: f64| {
+                    let before = t.min(*start_s);
+                    let during = (t.min(*end_s) - start_s).max(0.0);
+                    let after = (t - end_s).max(0.0);
+                    from * before
+                        + from * during
+                        + (to - from) * during * during / (2.0 * (end_s - start_s))
+                        + to * after
+                };
+                (area(t1_s) - area(t0_s)) / span
+            }
+            Component::Diurnal {
+                min,
+                max,
+                peak_s,
+                period_s,
+            } => {
+                let w = 2.0 * std::f64::consts::PI / period_s;
+                let mean_cos =
+                    ((w * (t1_s - peak_s)).sin() - (w * (t0_s - peak_s)).sin()) / (w * span);
+                min + (max - min) * 0.5 * (1.0 + mean_cos)
+            }
+            Component::Step { at_s, until_s, rps } => {
+                let overlap = (t1_s.min(*until_s) - t0_s.max(*at_s)).max(0.0);
+                rps * overlap / span
+            }
+            Component::Trace(series) => series.mean_rate(t0_s, t1_s),
+            Component::Spike { .. } => midpoint_mean(|t| self.rate_at(t), t0_s, t1_s),
+        }
+    }
+}
+
 /// A workload's offered load: additive components times multiplicative spikes.
 #[derive(Debug, Clone, Default)]
 pub struct TrafficModel {
@@ -160,14 +208,11 @@ impl TrafficModel {
     /// one sampled point: exact for traces, the composite midpoint rule otherwise.
     pub fn mean_rate(&self, t0_s: f64, t1_s: f64) -> f64 {
         if self.multipliers.is_empty() {
-            // A sum: each component's own mean, exact for traces.
+            // A sum: each component's own mean, in closed form where there is one.
             let sum: f64 = self
                 .components
                 .iter()
-                .map(|c| match c {
-                    Component::Trace(series) => series.mean_rate(t0_s, t1_s),
-                    other => midpoint_mean(|t| other.rate_at(t), t0_s, t1_s),
-                })
+                .map(|c| c.mean_rate(t0_s, t1_s))
                 .sum();
             return sum.max(0.0);
         }
@@ -257,6 +302,49 @@ mod tests {
         assert_eq!(c.rate_at(0.0), 0.0);
         assert_eq!(c.rate_at(15.0), 50.0);
         assert_eq!(c.rate_at(99.0), 100.0);
+    }
+
+    #[test]
+    fn closed_form_means_match_fine_numeric_integration() {
+        let shapes = [
+            Component::Ramp {
+                from: 10.0,
+                to: 70.0,
+                start_s: 100.0,
+                end_s: 400.0,
+            },
+            Component::Diurnal {
+                min: 5.0,
+                max: 95.0,
+                peak_s: 3_000.0,
+                period_s: 7_200.0,
+            },
+            Component::Step {
+                at_s: 250.0,
+                until_s: 260.5,
+                rps: -40.0,
+            },
+        ];
+        for c in &shapes {
+            for (t0, t1) in [
+                (0.0, 150.0),
+                (90.0, 410.0),
+                (255.0, 256.0),
+                (1_000.0, 5_000.0),
+            ] {
+                let n = 200_000;
+                let h = (t1 - t0) / f64::from(n);
+                let numeric: f64 = (0..n)
+                    .map(|i| c.rate_at(t0 + (f64::from(i) + 0.5) * h))
+                    .sum::<f64>()
+                    / f64::from(n);
+                let exact = c.mean_rate(t0, t1);
+                assert!(
+                    (exact - numeric).abs() < 1e-3,
+                    "{c:?} [{t0}, {t1}]: {exact} vs {numeric}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -16,9 +16,10 @@
 
 use super::bursts::BurstState;
 use super::exact::{Endpoint, ExactParams, ExactQueues};
-use super::queueing::{TickLoad, TickOutcome, serve_tick};
+use super::queueing::{LatencyDist, TickLoad, TickOutcome, serve_tick};
 use crate::cluster::{PodState, World};
 use crate::engine::{RngStreams, SimRng, SimTime};
+use crate::metrics::histogram::LatencyHistogram;
 use crate::metrics::{Recorder, TimeseriesRow};
 use crate::scenario::{Arrivals, RequestModel, Scenario};
 use rand_distr::{Distribution, Poisson};
@@ -30,6 +31,43 @@ struct PendingRetry {
     /// Attempts already made (1 = the first failed).
     attempt: u32,
     count: f64,
+}
+
+/// Latency of consecutive ticks whose distributions are alike, booked into the histogram
+/// together: spreading a distribution over the buckets is the fluid model's costliest step,
+/// and a slowly changing curve repeats nearly the same distribution for many ticks.
+#[derive(Debug, Clone, Copy)]
+struct PendingLatency {
+    dist: LatencyDist,
+    shift_s: f64,
+    timeout_s: f64,
+    count: f64,
+    p99_s: f64,
+}
+
+/// Within 0.2% in every parameter: the quantiles differ by less than that, far inside the
+/// histogram's 5% buckets.
+fn alike(a: &LatencyDist, b: &LatencyDist) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= 2e-3 * x.abs().max(y.abs());
+    match (a, b) {
+        (
+            LatencyDist::Mmc {
+                mu: m1,
+                p_wait: p1,
+                theta: t1,
+            },
+            LatencyDist::Mmc {
+                mu: m2,
+                p_wait: p2,
+                theta: t2,
+            },
+        ) => close(*m1, *m2) && close(*t1, *t2) && (p1 - p2).abs() <= 2e-3,
+        (
+            LatencyDist::Backlogged { mu: m1, wait_s: w1 },
+            LatencyDist::Backlogged { mu: m2, wait_s: w2 },
+        ) => close(*m1, *m2) && (close(*w1, *w2) || (w1 - w2).abs() < 1e-4),
+        _ => false,
+    }
 }
 
 /// One workload's traffic state carried across ticks.
@@ -57,6 +95,45 @@ struct WorkloadTraffic {
     /// Mean end-to-end response time of successful requests, seconds.
     e2e_mean_s: f64,
     outcome: Option<TickOutcome>,
+    /// Latency not yet spread into the histogram.
+    pending: Option<PendingLatency>,
+}
+
+impl WorkloadTraffic {
+    /// Books `count` requests of latency `dist` (plus `shift_s` of calls) and returns the
+    /// tick's p99, seconds.
+    fn book_latency(
+        &mut self,
+        dist: LatencyDist,
+        count: f64,
+        shift_s: f64,
+        timeout_s: f64,
+        hist: &mut LatencyHistogram,
+    ) -> f64 {
+        if let Some(p) = &mut self.pending
+            && alike(&p.dist, &dist)
+            && (p.shift_s - shift_s).abs() <= 2e-3 * (dist.mean() + shift_s)
+        {
+            p.count += count;
+            return p.p99_s;
+        }
+        self.flush_latency(hist);
+        let p99_s = dist.quantile(0.99).min(timeout_s);
+        self.pending = Some(PendingLatency {
+            dist,
+            shift_s,
+            timeout_s,
+            count,
+            p99_s,
+        });
+        p99_s
+    }
+
+    fn flush_latency(&mut self, hist: &mut LatencyHistogram) {
+        if let Some(p) = self.pending.take() {
+            hist.add_distribution_shifted(&p.dist, p.count, p.timeout_s, p.shift_s);
+        }
+    }
 }
 
 /// The traffic side of a run.
@@ -113,6 +190,7 @@ impl TrafficPlane {
                     success: 1.0,
                     e2e_mean_s: 0.0,
                     outcome: None,
+                    pending: None,
                 }
             })
             .collect();
@@ -246,8 +324,10 @@ impl TrafficPlane {
             out
         } else {
             let dead = arrivals * dead_share;
+            let expected_all = expected + wt.called + (arrivals - wt.arrivals_by_attempt[0]);
             let mut out = serve_tick(&TickLoad {
                 arrivals: arrivals - dead,
+                expected_arrivals: expected_all * (1.0 - dead_share),
                 dt_s,
                 endpoints: endpoints.listed - endpoints.dead,
                 cores_per_pod: cores,
@@ -341,21 +421,17 @@ impl TrafficPlane {
         let timeout_s = service.timeout.as_secs_f64();
         // End-to-end latency: own response plus the calls' mean.
         let tick_p99 = if let Some(exact) = &self.workloads[w].exact {
-            exact.tick_latency.quantile(0.99)
-        } else {
-            outcome.latency.map(|d| d.quantile(0.99).min(timeout_s))
-        };
-        if served > 0.0 {
-            if let Some(exact) = &self.workloads[w].exact {
+            if served > 0.0 {
                 totals
                     .latency
                     .merge_shifted(&exact.tick_latency, calls_s, calls_success);
-            } else if let Some(d) = &outcome.latency {
-                totals
-                    .latency
-                    .add_distribution_shifted(d, served, timeout_s, calls_s);
             }
-        }
+            exact.tick_latency.quantile(0.99)
+        } else {
+            outcome.latency.map(|d| {
+                self.workloads[w].book_latency(d, served, calls_s, timeout_s, &mut totals.latency)
+            })
+        };
         let requested_cores =
             world.workloads[w].ready as f64 * spec.cpu_request_milli as f64 / 1000.0;
         let base_cores =
@@ -394,6 +470,7 @@ impl TrafficPlane {
     /// served + failed = offered.
     pub fn finish(&mut self, rec: &mut Recorder) {
         for (w, wt) in self.workloads.iter_mut().enumerate() {
+            wt.flush_latency(&mut rec.workloads[w].latency);
             let pending: f64 = wt.retries.iter().map(|r| r.count).sum();
             rec.workloads[w].failed += pending + wt.backlog;
             wt.retries.clear();

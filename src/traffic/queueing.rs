@@ -106,6 +106,9 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
 pub struct TickLoad {
     /// Requests that arrived during the tick.
     pub arrivals: f64,
+    /// The mean of `arrivals` (the Poisson draw's mean): steady-state latency depends on
+    /// the rate, not on one tick's draw, whose noise M/M/c theory already includes.
+    pub expected_arrivals: f64,
     /// Tick length, seconds.
     pub dt_s: f64,
     /// Time-averaged Ready endpoints.
@@ -154,7 +157,7 @@ pub fn serve_tick(load: &TickLoad) -> TickOutcome {
     let slot_share = (load.cores_per_pod / f64::from(c)).min(1.0);
     let mu = slot_share / load.cpu_s_per_request;
     let capacity_rps = load.endpoints * f64::from(c) * mu;
-    let lambda = load.arrivals / load.dt_s;
+    let lambda = load.expected_arrivals / load.dt_s;
     let lambda_pod = lambda / load.endpoints;
     if load.backlog <= 0.0 && lambda < capacity_rps * 0.999 {
         let a = lambda_pod / mu;
@@ -170,7 +173,7 @@ pub fn serve_tick(load: &TickLoad) -> TickOutcome {
             failed: load.arrivals * late,
             backlog: 0.0,
             latency: (served > 0.0).then_some(dist),
-            cpu_cores_used: lambda * load.cpu_s_per_request,
+            cpu_cores_used: load.arrivals / load.dt_s * load.cpu_s_per_request,
         };
     }
     // Saturated: serve at capacity; the queue keeps what can still finish in time.
@@ -221,6 +224,7 @@ mod tests {
     fn load(arrivals: f64, endpoints: f64) -> TickLoad {
         TickLoad {
             arrivals,
+            expected_arrivals: arrivals,
             dt_s: 10.0,
             endpoints,
             cores_per_pod: 1.0,

@@ -45,6 +45,9 @@ pub struct TraceSeries {
     times_s: Vec<f64>,
     /// Rate in requests per second from each row's time to the next.
     rates: Vec<f64>,
+    /// `area_before[i]` = ∫ rate over trace time `[0, times_s[i]]`; one more entry for the
+    /// whole trace. Makes a tick's mean rate O(log rows), however many rows it spans.
+    area_before: Vec<f64>,
     /// Length of the trace in trace seconds (last row's end).
     length_s: f64,
     speedup: f64,
@@ -260,9 +263,18 @@ impl TraceSeries {
                 ),
             ));
         }
+        let mut area_before = Vec::with_capacity(rates.len() + 1);
+        let mut area = 0.0;
+        for i in 0..rates.len() {
+            area_before.push(area);
+            let end = times.get(i + 1).copied().unwrap_or(length_s);
+            area += rates[i] * (end - times[i]);
+        }
+        area_before.push(area);
         Ok(TraceSeries {
             times_s: times,
             rates,
+            area_before,
             length_s,
             speedup: opts.speedup,
             skip_s: opts.skip_s,
@@ -296,7 +308,7 @@ impl TraceSeries {
 
     /// ∫ rate du over trace time `[0, u]`, looping or ending as the trace does.
     fn area_to(&self, u: f64) -> f64 {
-        let total = self.area_within(self.length_s);
+        let total = self.area_before[self.rates.len()];
         if u >= self.length_s {
             if !self.repeat {
                 return total;
@@ -310,17 +322,11 @@ impl TraceSeries {
     /// ∫ rate du over `[0, u]` for `u` within one pass of the trace.
     fn area_within(&self, u: f64) -> f64 {
         let idx = self.times_s.partition_point(|&x| x <= u);
-        let mut area = 0.0;
-        for i in 0..idx {
-            let end = self
-                .times_s
-                .get(i + 1)
-                .copied()
-                .unwrap_or(self.length_s)
-                .min(u);
-            area += self.rates[i] * (end - self.times_s[i]);
+        if idx == 0 {
+            return 0.0;
         }
-        area
+        let row = idx - 1;
+        self.area_before[row] + self.rates[row] * (u - self.times_s[row])
     }
 
     /// Trace length in simulated seconds after speed-up and skip.
