@@ -27,8 +27,17 @@ impl Default for LatencyHistogram {
     }
 }
 
+/// Upper edges of the buckets, computed once.
+static EDGES: std::sync::LazyLock<[f64; BUCKETS]> = std::sync::LazyLock::new(|| {
+    let mut edges = [0.0; BUCKETS];
+    for (i, e) in edges.iter_mut().enumerate() {
+        *e = FIRST_EDGE_S * GROWTH.powi(i as i32);
+    }
+    edges
+});
+
 fn edge(i: usize) -> f64 {
-    FIRST_EDGE_S * GROWTH.powi(i as i32)
+    EDGES[i]
 }
 
 impl LatencyHistogram {

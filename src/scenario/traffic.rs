@@ -7,7 +7,7 @@ use super::model::{Call, Retries, ServiceModel, Slo, WorkloadSpec};
 use super::validate::{Ctx, DEFAULT_TIMEOUT, count_in, keyword, loc, quantity};
 use crate::engine::SimTime;
 use crate::traffic::bursts::Bursts;
-use crate::traffic::trace::{TraceOptions, TraceSeries, TraceValues};
+use crate::traffic::trace::{TraceData, TraceOptions, TraceSeries, TraceValues};
 use crate::traffic::{Component, SpikeShape, TrafficModel};
 
 /// Envoy's default retry base interval.
@@ -365,17 +365,6 @@ fn load_trace(cx: &mut Ctx, tf: &str, trace: &TraceFile) -> Option<TraceSeries> 
     };
     let path = cx.base_dir.join(&file.value);
     let display = path.display().to_string();
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            cx.err(
-                loc(file),
-                format!("{tf}.trace.file"),
-                format!("cannot read trace `{display}`: {e}"),
-            );
-            return None;
-        }
-    };
     let opts = TraceOptions {
         time_column: time_column.clone(),
         value_column: column.clone(),
@@ -386,11 +375,40 @@ fn load_trace(cx: &mut Ctx, tf: &str, trace: &TraceFile) -> Option<TraceSeries> 
         skip_s: skip.map_or(0.0, |d| d.time().as_secs_f64()),
         repeat: repeat.unwrap_or(true),
     };
-    let parsed = match format {
-        TraceFormat::Csv => TraceSeries::parse(&display, &text, &opts),
-        TraceFormat::AccessLog => TraceSeries::from_access_log(&display, &text, &opts),
+    // Workloads replaying the same file read it once and share the rows.
+    let key = format!("{display}\u{0}{format:?}\u{0}{time_column:?}\u{0}{column:?}\u{0}{values:?}");
+    let data = match cx.traces.get(&key) {
+        Some(d) => Arc::clone(d),
+        None => {
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    cx.err(
+                        loc(file),
+                        format!("{tf}.trace.file"),
+                        format!("cannot read trace `{display}`: {e}"),
+                    );
+                    return None;
+                }
+            };
+            let parsed = match format {
+                TraceFormat::Csv => TraceData::parse_csv(&display, &text, &opts),
+                TraceFormat::AccessLog => TraceData::from_access_log(&display, &text),
+            };
+            match parsed {
+                Ok(d) => {
+                    let d = Arc::new(d);
+                    cx.traces.insert(key, Arc::clone(&d));
+                    d
+                }
+                Err(e) => {
+                    cx.errors.push(e);
+                    return None;
+                }
+            }
+        }
     };
-    match parsed {
+    match TraceSeries::play(&display, data, &opts) {
         Ok(s) => Some(s),
         Err(e) => {
             cx.errors.push(e);

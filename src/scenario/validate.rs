@@ -43,6 +43,9 @@ pub(super) struct Ctx<'a> {
     resources: Vec<String>,
     /// Known images (normalized name, size), by id.
     images: Vec<(String, u64)>,
+    /// Trace files already read, by path and read options.
+    pub(super) traces:
+        std::collections::BTreeMap<String, std::sync::Arc<crate::traffic::trace::TraceData>>,
 }
 
 /// What kind of resource a name beyond cpu, memory and pods is, as upstream classifies it.
@@ -113,6 +116,7 @@ pub fn validate(
         errors: Vec::new(),
         resources: Vec::new(),
         images: Vec::new(),
+        traces: std::collections::BTreeMap::new(),
     };
     for (i, img) in raw.images.iter().enumerate() {
         let name = super::model::normalized_image_name(&img.name);

@@ -23,6 +23,7 @@ use crate::metrics::histogram::LatencyHistogram;
 use crate::metrics::{Recorder, TimeseriesRow};
 use crate::scenario::{Arrivals, RequestModel, Scenario};
 use rand_distr::{Distribution, Poisson};
+use std::collections::BTreeMap;
 
 /// Requests waiting to be retried.
 #[derive(Debug, Clone, Copy)]
@@ -33,9 +34,7 @@ struct PendingRetry {
     count: f64,
 }
 
-/// Latency of consecutive ticks whose distributions are alike, booked into the histogram
-/// together: spreading a distribution over the buckets is the fluid model's costliest step,
-/// and a slowly changing curve repeats nearly the same distribution for many ticks.
+/// Latency booked but not yet spread into the histogram, for one quantized distribution.
 #[derive(Debug, Clone, Copy)]
 struct PendingLatency {
     dist: LatencyDist,
@@ -45,28 +44,33 @@ struct PendingLatency {
     p99_s: f64,
 }
 
-/// Within 0.2% in every parameter: the quantiles differ by less than that, far inside the
-/// histogram's 5% buckets.
-fn alike(a: &LatencyDist, b: &LatencyDist) -> bool {
-    let close = |x: f64, y: f64| (x - y).abs() <= 2e-3 * x.abs().max(y.abs());
-    match (a, b) {
-        (
-            LatencyDist::Mmc {
-                mu: m1,
-                p_wait: p1,
-                theta: t1,
-            },
-            LatencyDist::Mmc {
-                mu: m2,
-                p_wait: p2,
-                theta: t2,
-            },
-        ) => close(*m1, *m2) && close(*t1, *t2) && (p1 - p2).abs() <= 2e-3,
-        (
-            LatencyDist::Backlogged { mu: m1, wait_s: w1 },
-            LatencyDist::Backlogged { mu: m2, wait_s: w2 },
-        ) => close(*m1, *m2) && (close(*w1, *w2) || (w1 - w2).abs() < 1e-4),
-        _ => false,
+/// Distinct distributions kept before all are spread.
+const PENDING_SLOTS: usize = 1024;
+/// Rates are quantized to 1% steps (in log space): the time scales 1/μ and 1/θ, and with
+/// them every quantile, then differ by at most 0.5%, inside the histogram's 5% buckets
+/// (±2.5%). The chance of waiting is quantized to steps of 0.002.
+const QUANTUM: f64 = 1e-2;
+
+fn log_step(x: f64) -> i64 {
+    (x.max(1e-12).ln() / QUANTUM).round() as i64
+}
+
+/// Ticks whose distributions share a key are booked as one.
+fn latency_key(d: &LatencyDist, shift_s: f64) -> [i64; 4] {
+    match *d {
+        LatencyDist::Mmc { mu, p_wait, theta } => [
+            log_step(mu),
+            log_step(theta),
+            // Absolute steps: a small chance of waiting moves no quantile that matters.
+            (p_wait / 2e-3).round() as i64,
+            log_step(shift_s + 1e-6),
+        ],
+        LatencyDist::Backlogged { mu, wait_s } => [
+            log_step(mu),
+            log_step(wait_s + 1e-6),
+            i64::MIN,
+            log_step(shift_s + 1e-6),
+        ],
     }
 }
 
@@ -95,13 +99,16 @@ struct WorkloadTraffic {
     /// Mean end-to-end response time of successful requests, seconds.
     e2e_mean_s: f64,
     outcome: Option<TickOutcome>,
-    /// Latency not yet spread into the histogram.
-    pending: Option<PendingLatency>,
+    /// Latency not yet spread into the histogram, by quantized distribution.
+    pending: BTreeMap<[i64; 4], PendingLatency>,
 }
 
 impl WorkloadTraffic {
     /// Books `count` requests of latency `dist` (plus `shift_s` of calls) and returns the
-    /// tick's p99, seconds.
+    /// tick's p99, seconds. Spreading a distribution over the histogram's buckets is the
+    /// fluid model's costliest step; a slowly changing or noisy curve revisits the same
+    /// distributions, so they are accumulated per quantized distribution and spread once,
+    /// at the end of the run (or when too many are pending: memory stays bounded).
     fn book_latency(
         &mut self,
         dist: LatencyDist,
@@ -110,27 +117,31 @@ impl WorkloadTraffic {
         timeout_s: f64,
         hist: &mut LatencyHistogram,
     ) -> f64 {
-        if let Some(p) = &mut self.pending
-            && alike(&p.dist, &dist)
-            && (p.shift_s - shift_s).abs() <= 2e-3 * (dist.mean() + shift_s)
-        {
+        let key = latency_key(&dist, shift_s);
+        if let Some(p) = self.pending.get_mut(&key) {
             p.count += count;
             return p.p99_s;
         }
-        self.flush_latency(hist);
+        if self.pending.len() >= PENDING_SLOTS {
+            self.flush_latency(hist);
+        }
         let p99_s = dist.quantile(0.99).min(timeout_s);
-        self.pending = Some(PendingLatency {
-            dist,
-            shift_s,
-            timeout_s,
-            count,
-            p99_s,
-        });
+        self.pending.insert(
+            key,
+            PendingLatency {
+                dist,
+                shift_s,
+                timeout_s,
+                count,
+                p99_s,
+            },
+        );
         p99_s
     }
 
+    /// Spreads everything booked into the histogram, in key order.
     fn flush_latency(&mut self, hist: &mut LatencyHistogram) {
-        if let Some(p) = self.pending.take() {
+        for p in std::mem::take(&mut self.pending).into_values() {
             hist.add_distribution_shifted(&p.dist, p.count, p.timeout_s, p.shift_s);
         }
     }
@@ -190,7 +201,7 @@ impl TrafficPlane {
                     success: 1.0,
                     e2e_mean_s: 0.0,
                     outcome: None,
-                    pending: None,
+                    pending: BTreeMap::new(),
                 }
             })
             .collect();

@@ -7,6 +7,7 @@
 //! the interval. Every rejected row is reported with its line number.
 
 use crate::scenario::InputError;
+use std::sync::Arc;
 
 /// How the value column is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,9 +39,10 @@ pub struct TraceOptions {
     pub repeat: bool,
 }
 
-/// A loaded trace, ready to answer "what rate at simulated time t".
+/// A parsed trace file: rates per row, before any play option. Shared (behind an `Arc`)
+/// by every workload replaying the same file, however each scales or shifts it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TraceSeries {
+pub struct TraceData {
     /// Row start times in trace seconds, from 0, strictly increasing.
     times_s: Vec<f64>,
     /// Rate in requests per second from each row's time to the next.
@@ -50,14 +52,26 @@ pub struct TraceSeries {
     area_before: Vec<f64>,
     /// Length of the trace in trace seconds (last row's end).
     length_s: f64,
+    /// Highest rate of any row.
+    max_rate: f64,
+    /// The row interval when every row is exactly that far from the previous one (per
+    /// second counts, hourly CSVs): rows are then found by division, not search.
+    uniform_step_s: Option<f64>,
+}
+
+/// A trace as one workload plays it: shared data plus scale, speed-up, skip and loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceSeries {
+    data: Arc<TraceData>,
+    scale: f64,
     speedup: f64,
     skip_s: f64,
     repeat: bool,
 }
 
-impl TraceSeries {
-    /// Parses CSV text; `file` names it in errors.
-    pub fn parse(file: &str, text: &str, opts: &TraceOptions) -> Result<TraceSeries, InputError> {
+impl TraceData {
+    /// Parses CSV text (columns and value kind from `opts`); `file` names it in errors.
+    pub fn parse_csv(file: &str, text: &str, opts: &TraceOptions) -> Result<TraceData, InputError> {
         let mut lines = text
             .lines()
             .enumerate()
@@ -176,7 +190,7 @@ impl TraceSeries {
                 rates[i] /= end - times[i];
             }
         }
-        TraceSeries::play(file, times, rates, length_s, opts)
+        Ok(TraceData::new(times, rates, length_s))
     }
 
     /// Reads a web server access log in Common Log Format (or Combined, which only adds
@@ -184,11 +198,7 @@ impl TraceSeries {
     /// "GET / HTTP/1.1" 200 2326`. Requests are counted per second of their timestamp, from
     /// the first second of the log to the last; lines may be out of order, as they are
     /// when several workers write one file. Empty lines and `#` comments are skipped.
-    pub fn from_access_log(
-        file: &str,
-        text: &str,
-        opts: &TraceOptions,
-    ) -> Result<TraceSeries, InputError> {
+    pub fn from_access_log(file: &str, text: &str) -> Result<TraceData, InputError> {
         let mut stamps: Vec<i64> = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -227,55 +237,91 @@ impl TraceSeries {
             counts[(s - first) as usize] += 1.0;
         }
         let times = (0..seconds).map(|s| s as f64).collect();
-        TraceSeries::play(file, times, counts, seconds as f64, opts)
+        Ok(TraceData::new(times, counts, seconds as f64))
     }
 
-    /// Applies the play options (scale or peak, skip, speed-up, loop) to rates per row.
-    fn play(
+    fn new(times_s: Vec<f64>, rates: Vec<f64>, length_s: f64) -> TraceData {
+        let mut area_before = Vec::with_capacity(rates.len() + 1);
+        let mut area = 0.0;
+        for i in 0..rates.len() {
+            area_before.push(area);
+            let end = times_s.get(i + 1).copied().unwrap_or(length_s);
+            area += rates[i] * (end - times_s[i]);
+        }
+        area_before.push(area);
+        let max_rate = rates.iter().copied().fold(0.0, f64::max);
+        let step = times_s.get(1).copied().unwrap_or(length_s);
+        let uniform_step_s = (step > 0.0
+            && times_s
+                .iter()
+                .enumerate()
+                .all(|(i, &t)| t == i as f64 * step)
+            && length_s == times_s.len() as f64 * step)
+            .then_some(step);
+        TraceData {
+            uniform_step_s,
+            times_s,
+            rates,
+            area_before,
+            length_s,
+            max_rate,
+        }
+    }
+}
+
+impl TraceSeries {
+    /// Parses CSV text and plays it with `opts`; `file` names it in errors.
+    pub fn parse(file: &str, text: &str, opts: &TraceOptions) -> Result<TraceSeries, InputError> {
+        TraceSeries::play(
+            file,
+            Arc::new(TraceData::parse_csv(file, text, opts)?),
+            opts,
+        )
+    }
+
+    /// Reads an access log and plays it with `opts`.
+    pub fn from_access_log(
         file: &str,
-        times: Vec<f64>,
-        mut rates: Vec<f64>,
-        length_s: f64,
+        text: &str,
+        opts: &TraceOptions,
+    ) -> Result<TraceSeries, InputError> {
+        TraceSeries::play(
+            file,
+            Arc::new(TraceData::from_access_log(file, text)?),
+            opts,
+        )
+    }
+
+    /// Applies the play options (scale or peak, skip, speed-up, loop) to shared data.
+    pub fn play(
+        file: &str,
+        data: Arc<TraceData>,
         opts: &TraceOptions,
     ) -> Result<TraceSeries, InputError> {
         let scale = match opts.peak_rps {
             Some(peak) => {
-                let max = rates.iter().copied().fold(0.0, f64::max);
-                if max <= 0.0 {
+                if data.max_rate <= 0.0 {
                     return Err(InputError::file(
                         file,
                         "peakRps cannot rescale a trace whose rates are all 0",
                     ));
                 }
-                peak / max
+                peak / data.max_rate
             }
             None => opts.scale,
         };
-        for r in &mut rates {
-            *r *= scale;
-        }
-        if opts.skip_s >= length_s {
+        if opts.skip_s >= data.length_s {
             return Err(InputError::file(
                 file,
                 format!(
-                    "skip ({} s) is not shorter than the trace ({length_s} s)",
-                    opts.skip_s
+                    "skip ({} s) is not shorter than the trace ({} s)",
+                    opts.skip_s, data.length_s
                 ),
             ));
         }
-        let mut area_before = Vec::with_capacity(rates.len() + 1);
-        let mut area = 0.0;
-        for i in 0..rates.len() {
-            area_before.push(area);
-            let end = times.get(i + 1).copied().unwrap_or(length_s);
-            area += rates[i] * (end - times[i]);
-        }
-        area_before.push(area);
         Ok(TraceSeries {
-            times_s: times,
-            rates,
-            area_before,
-            length_s,
+            data,
+            scale,
             speedup: opts.speedup,
             skip_s: opts.skip_s,
             repeat: opts.repeat,
@@ -284,15 +330,20 @@ impl TraceSeries {
 
     /// Rate at simulated second `t_s` (0 after the end unless repeating).
     pub fn rate_at(&self, t_s: f64) -> f64 {
+        let d = &self.data;
         let mut tt = self.skip_s + t_s * self.speedup;
-        if tt >= self.length_s {
+        if tt >= d.length_s {
             if !self.repeat {
                 return 0.0;
             }
-            tt %= self.length_s;
+            tt %= d.length_s;
         }
-        let idx = self.times_s.partition_point(|&x| x <= tt);
-        if idx == 0 { 0.0 } else { self.rates[idx - 1] }
+        let idx = d.times_s.partition_point(|&x| x <= tt);
+        if idx == 0 {
+            0.0
+        } else {
+            d.rates[idx - 1] * self.scale
+        }
     }
 
     /// The exact mean rate over simulated `[t0_s, t1_s]` (the area under the step
@@ -303,35 +354,42 @@ impl TraceSeries {
         }
         let to_trace = |t: f64| self.skip_s + t * self.speedup;
         let area = self.area_to(to_trace(t1_s)) - self.area_to(to_trace(t0_s));
-        area / (self.speedup * (t1_s - t0_s))
+        area * self.scale / (self.speedup * (t1_s - t0_s))
     }
 
     /// ∫ rate du over trace time `[0, u]`, looping or ending as the trace does.
     fn area_to(&self, u: f64) -> f64 {
-        let total = self.area_before[self.rates.len()];
-        if u >= self.length_s {
+        let d = &self.data;
+        let total = d.area_before[d.rates.len()];
+        if u >= d.length_s {
             if !self.repeat {
                 return total;
             }
-            let laps = (u / self.length_s).floor();
-            return laps * total + self.area_within(u - laps * self.length_s);
+            let laps = (u / d.length_s).floor();
+            return laps * total + self.area_within(u - laps * d.length_s);
         }
         self.area_within(u)
     }
 
     /// ∫ rate du over `[0, u]` for `u` within one pass of the trace.
     fn area_within(&self, u: f64) -> f64 {
-        let idx = self.times_s.partition_point(|&x| x <= u);
-        if idx == 0 {
-            return 0.0;
-        }
-        let row = idx - 1;
-        self.area_before[row] + self.rates[row] * (u - self.times_s[row])
+        let d = &self.data;
+        let row = match d.uniform_step_s {
+            Some(step) => ((u / step).floor() as usize).min(d.rates.len() - 1),
+            None => {
+                let idx = d.times_s.partition_point(|&x| x <= u);
+                if idx == 0 {
+                    return 0.0;
+                }
+                idx - 1
+            }
+        };
+        d.area_before[row] + d.rates[row] * (u - d.times_s[row])
     }
 
     /// Trace length in simulated seconds after speed-up and skip.
     pub fn playable_s(&self) -> f64 {
-        (self.length_s - self.skip_s) / self.speedup
+        (self.data.length_s - self.skip_s) / self.speedup
     }
 }
 
