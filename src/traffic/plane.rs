@@ -15,7 +15,7 @@
 //! retries re-enter at tick granularity, also in exact mode.
 
 use super::bursts::BurstState;
-use super::exact::{Endpoint, ExactParams, ExactQueues};
+use super::exact::{Endpoint, ExactNetwork, WorkloadParams};
 use super::queueing::{LatencyDist, TickLoad, TickOutcome, serve_tick};
 use crate::cluster::{PodState, World};
 use crate::engine::{RngStreams, SimRng, SimTime};
@@ -82,7 +82,6 @@ struct WorkloadTraffic {
     burst: Option<BurstState>,
     backlog: f64,
     retries: Vec<PendingRetry>,
-    exact: Option<ExactQueues>,
     /// Downstream time per request, seconds (from the previous tick).
     downstream_s: f64,
     // This tick, filled in pass 1 and read in pass 2:
@@ -150,11 +149,12 @@ impl WorkloadTraffic {
 /// The traffic side of a run.
 #[derive(Debug)]
 pub struct TrafficPlane {
-    model: RequestModel,
     /// Callers before callees.
     order: Vec<u32>,
     workloads: Vec<WorkloadTraffic>,
     endpoints_scratch: Vec<Endpoint>,
+    /// The exact per-request model, when the scenario asks for it.
+    network: Option<ExactNetwork>,
 }
 
 /// A Poisson count with mean `mean` (0 for a zero or invalid mean).
@@ -191,8 +191,6 @@ impl TrafficPlane {
                     burst,
                     backlog: 0.0,
                     retries: Vec::new(),
-                    exact: (scenario.request_model == RequestModel::Exact)
-                        .then(|| ExactQueues::new(streams.stream_indexed("exact", w as u64))),
                     downstream_s: 0.0,
                     called: 0.0,
                     arrivals_by_attempt: vec![0.0; attempts],
@@ -206,8 +204,9 @@ impl TrafficPlane {
             })
             .collect();
         TrafficPlane {
-            model: scenario.request_model,
             order: crate::scenario::call_order(&scenario.workloads),
+            network: (scenario.request_model == RequestModel::Exact)
+                .then(|| ExactNetwork::new(scenario.workloads.len(), streams.stream("exact"))),
             workloads,
             endpoints_scratch: Vec::new(),
         }
@@ -218,6 +217,9 @@ impl TrafficPlane {
         let dt = now.saturating_sub(last);
         let dt_s = dt.as_secs_f64();
         let (t0, t1) = (last.as_secs_f64(), now.as_secs_f64());
+        if self.network.is_some() {
+            return self.exact_tick(world, now, dt, t0, t1, rec);
+        }
         for wt in &mut self.workloads {
             wt.called = 0.0;
         }
@@ -229,6 +231,77 @@ impl TrafficPlane {
             let w = self.order[i] as usize;
             self.finish_end_to_end(world, w, now, dt_s, rec);
         }
+    }
+
+    /// One tick of the exact model: every workload's requests at once, calls included.
+    fn exact_tick(
+        &mut self,
+        world: &mut World,
+        now: SimTime,
+        dt: SimTime,
+        t0: f64,
+        t1: f64,
+        rec: &mut Recorder,
+    ) {
+        let Some(mut network) = self.network.take() else {
+            return;
+        };
+        let dt_s = dt.as_secs_f64();
+        let mut params = Vec::with_capacity(world.specs.len());
+        for w in 0..world.specs.len() {
+            world.take_endpoint_averages(w, now, dt); // keep the integrals in step
+            self.endpoints_scratch.clear();
+            for &pod in &world.workloads[w].endpoints {
+                self.endpoints_scratch.push(Endpoint {
+                    pod: pod.0,
+                    serving: world.pods[pod.0 as usize].state == PodState::Ready,
+                });
+            }
+            network.set_endpoints(w, &self.endpoints_scratch);
+            let cores = average_cores_per_ready_pod(world, w);
+            let spec = &world.specs[w];
+            let service = spec.service;
+            let wt = &mut self.workloads[w];
+            let burst = match (&mut wt.burst, &spec.traffic.bursts) {
+                (Some(state), Some(b)) => state.factor(b, &mut wt.burst_rng, t0, t1),
+                _ => 1.0,
+            };
+            params.push(WorkloadParams {
+                rate_rps: if dt_s > 0.0 {
+                    spec.traffic.mean_rate(t0, t1) * burst
+                } else {
+                    0.0
+                },
+                mu: 1.0 / service.cpu_seconds_per_request,
+                // No Ready pod: nothing listed answers, so the cores are never used.
+                cores: cores.max(1e-3),
+                concurrency: service.concurrency,
+                timeout_s: service.timeout.as_secs_f64(),
+                cpu_s_per_request: service.cpu_seconds_per_request,
+                calls: spec.calls.clone(),
+                retries: service.retries.map_or(0, |r| r.attempts),
+                backoff_s: service.retries.map_or(0.0, |r| r.backoff.as_secs_f64()),
+            });
+        }
+        network.run_tick(params, t0, t1);
+        for w in 0..world.specs.len() {
+            let t = &network.ticks[w];
+            let totals = &mut rec.workloads[w];
+            totals.offered += t.offered;
+            totals.served += t.served;
+            totals.failed += t.failed;
+            totals.retried += t.retried;
+            totals.latency.merge(&t.latency);
+            let figures = TickFigures {
+                offered: t.offered,
+                served: t.served,
+                failed: t.failed,
+                cpu_cores_used: if dt_s > 0.0 { t.cpu_s / dt_s } else { 0.0 },
+                p99_s: t.latency.quantile(0.99),
+            };
+            record_row(world, rec, w, now, dt_s, figures);
+        }
+        self.network = Some(network);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -255,9 +328,9 @@ impl TrafficPlane {
         } else {
             0.0
         };
-        let external = match (self.model, spec.arrivals) {
-            (RequestModel::Exact, _) | (_, Arrivals::Fluid) => expected,
-            (RequestModel::Fluid, Arrivals::Poisson) => poisson(&mut wt.arrivals_rng, expected),
+        let external = match spec.arrivals {
+            Arrivals::Fluid => expected,
+            Arrivals::Poisson => poisson(&mut wt.arrivals_rng, expected),
         };
         // First attempts: own traffic and calls; later attempts: retries now due.
         wt.arrivals_by_attempt.iter_mut().for_each(|a| *a = 0.0);
@@ -274,26 +347,40 @@ impl TrafficPlane {
         let cores = average_cores_per_ready_pod(world, w);
         let spec = &world.specs[w];
         let wt = &mut self.workloads[w];
-        let idle = arrivals <= 0.0 && wt.backlog <= 0.0 && wt.exact.is_none();
+        let idle = arrivals <= 0.0 && wt.backlog <= 0.0;
         // Requests routed to a listed pod that no longer answers fail at once.
         let dead_share = if endpoints.listed > 0.0 {
             (endpoints.dead / endpoints.listed).clamp(0.0, 1.0)
         } else {
             0.0
         };
-        // A slot is held for the request's own work plus its downstream calls. The pod is
-        // limited by whichever runs out first: slots (c / (cpu + calls)) or CPU
-        // (cores / cpu), so a busy slot's hold is the larger of cpu + calls and the time
-        // c requests sharing the cores take: max(cpu + calls, cpu · c / cores). Without
-        // calls this is M/M/c with each slot at min(1, cores / c) of a core.
-        let c = f64::from(service.concurrency);
+        // The pod's cores are shared by the requests doing their own work (processor
+        // sharing, as the exact model does). Without calls, the pod is an M/M/k queue with
+        // k = min(concurrency, cores) servers (rounded, at least 1, each at the matching
+        // rate): PS and FCFS hold the same number of requests on average. With calls, a
+        // request holds one of `concurrency` slots for its own work, stretched by the CPU
+        // contention 1 / (1 − ρ_cpu) of processor sharing, plus its calls.
         let cpu_s = service.cpu_seconds_per_request;
-        let hold_s = if cores > 0.0 {
-            (cpu_s + wt.downstream_s).max(cpu_s * c / cores)
+        let c = f64::from(service.concurrency);
+        let usable = c.min(cores);
+        let serving_pods = (endpoints.listed - endpoints.dead).max(0.0);
+        let (servers, per_server_s) = if usable <= 0.0 {
+            (service.concurrency, 0.0)
+        } else if wt.downstream_s <= 0.0 {
+            let k = usable.round().clamp(1.0, c);
+            (k as u32, cpu_s * k / usable)
         } else {
-            0.0
+            let lambda_pod = if serving_pods > 0.0 && dt_s > 0.0 {
+                arrivals / dt_s / serving_pods
+            } else {
+                0.0
+            };
+            let rho_cpu = (lambda_pod * cpu_s / usable).min(MAX_STRETCH_RHO);
+            (
+                service.concurrency,
+                cpu_s / (1.0 - rho_cpu) + wt.downstream_s,
+            )
         };
-        let slot_share = (cores / c).min(1.0);
         let outcome = if dt_s <= 0.0 || idle {
             TickOutcome {
                 served: 0.0,
@@ -302,37 +389,6 @@ impl TrafficPlane {
                 latency: None,
                 cpu_cores_used: 0.0,
             }
-        } else if let Some(exact) = &mut wt.exact {
-            self.endpoints_scratch.clear();
-            for &pod in &world.workloads[w].endpoints {
-                self.endpoints_scratch.push(Endpoint {
-                    pod: pod.0,
-                    serving: world.pods[pod.0 as usize].state == PodState::Ready,
-                });
-            }
-            exact.set_endpoints(&self.endpoints_scratch);
-            let p = ExactParams {
-                rate_rps: arrivals / dt_s,
-                t0_s: t0,
-                t1_s: t1,
-                mu: if hold_s > 0.0 { 1.0 / hold_s } else { 0.0 },
-                concurrency: service.concurrency,
-                timeout_s: service.timeout.as_secs_f64(),
-                cpu_s_per_request: service.cpu_seconds_per_request,
-            };
-            let mut out = exact.run_tick(&p);
-            wt.own_mean_s = if out.served > 0.0 {
-                exact.tick_response_sum_s / out.served
-            } else {
-                0.0
-            };
-            // The exact model draws its own Poisson count: scale the attempts to it.
-            if arrivals > 0.0 {
-                let drawn = exact.tick_arrivals / arrivals;
-                wt.arrivals_by_attempt.iter_mut().for_each(|a| *a *= drawn);
-            }
-            out.backlog = 0.0;
-            out
         } else {
             let dead = arrivals * dead_share;
             let expected_all = expected + wt.called + (arrivals - wt.arrivals_by_attempt[0]);
@@ -340,11 +396,15 @@ impl TrafficPlane {
                 arrivals: arrivals - dead,
                 expected_arrivals: expected_all * (1.0 - dead_share),
                 dt_s,
-                endpoints: endpoints.listed - endpoints.dead,
-                cores_per_pod: cores,
-                // serve_tick's slot rate is slot_share / this: 1 / hold_s.
-                cpu_s_per_request: hold_s * slot_share,
-                concurrency: service.concurrency,
+                endpoints: serving_pods,
+                // A whole core per server: serve_tick's server rate is 1 / per_server_s.
+                cores_per_pod: if per_server_s > 0.0 {
+                    f64::from(servers)
+                } else {
+                    0.0
+                },
+                cpu_s_per_request: per_server_s,
+                concurrency: servers,
                 timeout_s: service.timeout.as_secs_f64(),
                 backlog: wt.backlog,
             });
@@ -431,55 +491,34 @@ impl TrafficPlane {
         totals.retried += fail_share * (arrivals - wt.arrivals_by_attempt[last_attempt]);
         let timeout_s = service.timeout.as_secs_f64();
         // End-to-end latency: own response plus the calls' mean.
-        let tick_p99 = if let Some(exact) = &self.workloads[w].exact {
-            if served > 0.0 {
-                totals
-                    .latency
-                    .merge_shifted(&exact.tick_latency, calls_s, calls_success);
-            }
-            exact.tick_latency.quantile(0.99)
-        } else {
-            outcome.latency.map(|d| {
-                self.workloads[w].book_latency(d, served, calls_s, timeout_s, &mut totals.latency)
-            })
-        };
-        let requested_cores =
-            world.workloads[w].ready as f64 * spec.cpu_request_milli as f64 / 1000.0;
-        let base_cores =
-            world.workloads[w].ready as f64 * spec.service.base_cpu_milli as f64 / 1000.0;
-        let per_s = |x: f64| if dt_s > 0.0 { x / dt_s } else { 0.0 };
-        let used_cores = outcome.cpu_cores_used + base_cores;
-        let ws = &world.workloads[w];
-        world.workloads[w].cpu_usage_milli_per_pod = if ws.ready > 0 {
-            let per_pod = used_cores * 1000.0 / f64::from(ws.ready);
-            match spec.cpu_limit_milli {
-                Some(limit) => per_pod.min(limit as f64),
-                None => per_pod,
-            }
-        } else {
-            0.0
-        };
-        let ws = &world.workloads[w];
-        rec.timeseries.push(TimeseriesRow {
-            time: now,
-            workload: w as u32,
-            replicas_desired: ws.desired,
-            replicas_ready: ws.ready,
-            rps_offered: per_s(first_attempts),
-            rps_served: per_s(served),
-            rps_failed: per_s(final_failed),
-            cpu_utilization: if requested_cores > 0.0 {
-                used_cores / requested_cores
-            } else {
-                0.0
-            },
-            latency_p99_ms: tick_p99.map(|s| (s + calls_s) * 1000.0),
+        let tick_p99 = outcome.latency.map(|d| {
+            self.workloads[w].book_latency(d, served, calls_s, timeout_s, &mut totals.latency)
+                + calls_s
         });
+        record_row(
+            world,
+            rec,
+            w,
+            now,
+            dt_s,
+            TickFigures {
+                offered: first_attempts,
+                served,
+                failed: final_failed,
+                cpu_cores_used: outcome.cpu_cores_used,
+                p99_s: tick_p99,
+            },
+        );
     }
 
     /// Requests still waiting for a retry when the run ends: they count as failed, so
     /// served + failed = offered.
     pub fn finish(&mut self, rec: &mut Recorder) {
+        if let Some(network) = &self.network {
+            for (w, n) in network.in_flight_by_workload().into_iter().enumerate() {
+                rec.workloads[w].failed += n;
+            }
+        }
         for (w, wt) in self.workloads.iter_mut().enumerate() {
             wt.flush_latency(&mut rec.workloads[w].latency);
             let pending: f64 = wt.retries.iter().map(|r| r.count).sum();
@@ -488,6 +527,63 @@ impl TrafficPlane {
             wt.backlog = 0.0;
         }
     }
+}
+
+/// CPU utilization beyond which the processor-sharing stretch stops growing (20×): past
+/// it the slots, not the stretch, limit what the pod serves.
+const MAX_STRETCH_RHO: f64 = 0.95;
+
+/// One tick of one workload, as recorded.
+#[derive(Debug, Clone, Copy)]
+struct TickFigures {
+    offered: f64,
+    served: f64,
+    failed: f64,
+    cpu_cores_used: f64,
+    p99_s: Option<f64>,
+}
+
+/// Writes a workload's time-series row and its per-pod CPU usage (what the HPA reads).
+fn record_row(
+    world: &mut World,
+    rec: &mut Recorder,
+    w: usize,
+    now: SimTime,
+    dt_s: f64,
+    f: TickFigures,
+) {
+    let spec = &world.specs[w];
+    let ready = f64::from(world.workloads[w].ready);
+    let requested_cores = ready * spec.cpu_request_milli as f64 / 1000.0;
+    let base_cores = ready * spec.service.base_cpu_milli as f64 / 1000.0;
+    let per_s = |x: f64| if dt_s > 0.0 { x / dt_s } else { 0.0 };
+    let used_cores = f.cpu_cores_used + base_cores;
+    let per_pod = if ready > 0.0 {
+        let per_pod = used_cores * 1000.0 / ready;
+        match spec.cpu_limit_milli {
+            Some(limit) => per_pod.min(limit as f64),
+            None => per_pod,
+        }
+    } else {
+        0.0
+    };
+    world.workloads[w].cpu_usage_milli_per_pod = per_pod;
+    let ws = &world.workloads[w];
+    rec.timeseries.push(TimeseriesRow {
+        time: now,
+        workload: w as u32,
+        replicas_desired: ws.desired,
+        replicas_ready: ws.ready,
+        rps_offered: per_s(f.offered),
+        rps_served: per_s(f.served),
+        rps_failed: per_s(f.failed),
+        cpu_utilization: if requested_cores > 0.0 {
+            used_cores / requested_cores
+        } else {
+            0.0
+        },
+        latency_p99_ms: f.p99_s.map(|s| s * 1000.0),
+    });
 }
 
 /// Mean CPU cores a Ready pod of workload `w` can use: its limit when it has one, otherwise
