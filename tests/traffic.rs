@@ -32,11 +32,8 @@ fn variant(scenario: &str, from: &str, to: &str) -> PathBuf {
 
 #[test]
 fn fluid_and_exact_models_agree_on_the_shipped_scenarios() {
-    // Tolerances: availability within 0.1 percentage point, overall p99 within 5%.
-    // Measured: quickstart 99.998% vs 99.999%, p99 555.6 vs 547.1 ms (1.5%);
-    // retail-replay 100.000% vs 99.998%, p99 878.5 vs 880.9 ms (0.3%).
-    // flash-sale is left out: its 2.5× spike overloads checkout, and in that overload the
-    // two models differ by several points (see docs/traffic.md).
+    // Tolerances, for scenarios that stay within capacity: availability within 0.1
+    // percentage point, overall p99 within 5%. Measured: see docs/traffic.md.
     for scenario in ["scenarios/quickstart.yaml", "scenarios/retail-replay.yaml"] {
         let fluid = summary(&run_scenario(scenario, &[]));
         let exact = summary(&run_scenario(scenario, &["--exact"]));
@@ -55,6 +52,30 @@ fn fluid_and_exact_models_agree_on_the_shipped_scenarios() {
             p99(&exact)
         );
     }
+}
+
+#[test]
+fn fluid_and_exact_models_agree_under_overload_within_wider_bounds() {
+    // flash-sale's 2.5× spike overloads the storefront and checkout, with calls and
+    // retries: the fluid model's per-tick averages are coarser there. Tolerances:
+    // availability within 7 percentage points, p99 within 10%.
+    let fluid = summary(&run_scenario("scenarios/flash-sale.yaml", &[]));
+    let exact = summary(&run_scenario("scenarios/flash-sale.yaml", &["--exact"]));
+    let a = |s: &serde_json::Value| s["availability"].as_f64().expect("availability");
+    let p99 = |s: &serde_json::Value| s["latency_p99_ms"].as_f64().expect("p99");
+    assert!(a(&exact) < 0.95, "the spike must overload: {}", a(&exact));
+    assert!(
+        (a(&fluid) - a(&exact)).abs() < 0.07,
+        "availability fluid {} exact {}",
+        a(&fluid),
+        a(&exact)
+    );
+    assert!(
+        (p99(&fluid) / p99(&exact) - 1.0).abs() < 0.10,
+        "p99 fluid {} exact {}",
+        p99(&fluid),
+        p99(&exact)
+    );
 }
 
 #[test]

@@ -32,6 +32,8 @@ struct PendingRetry {
     /// Attempts already made (1 = the first failed).
     attempt: u32,
     count: f64,
+    /// Mean time since the first attempt when the retry arrives, seconds.
+    elapsed_s: f64,
 }
 
 /// Latency booked but not yet spread into the histogram, for one quantized distribution.
@@ -89,6 +91,11 @@ struct WorkloadTraffic {
     called: f64,
     /// Arrivals by attempt number (index 0: first attempts).
     arrivals_by_attempt: Vec<f64>,
+    /// ∑ count × time since the first attempt, by attempt number (for the latency of
+    /// requests that succeed on a retry).
+    elapsed_by_attempt: Vec<f64>,
+    /// Requests that failed at once this tick (no endpoint, or a dead one).
+    failed_at_once: f64,
     /// Requests its own pods served within the timeout.
     own_served: f64,
     /// Mean own response time of served requests, seconds.
@@ -194,6 +201,8 @@ impl TrafficPlane {
                     downstream_s: 0.0,
                     called: 0.0,
                     arrivals_by_attempt: vec![0.0; attempts],
+                    elapsed_by_attempt: vec![0.0; attempts],
+                    failed_at_once: 0.0,
                     own_served: 0.0,
                     own_mean_s: 0.0,
                     success: 1.0,
@@ -334,10 +343,12 @@ impl TrafficPlane {
         };
         // First attempts: own traffic and calls; later attempts: retries now due.
         wt.arrivals_by_attempt.iter_mut().for_each(|a| *a = 0.0);
+        wt.elapsed_by_attempt.iter_mut().for_each(|a| *a = 0.0);
         wt.arrivals_by_attempt[0] = external + wt.called;
         wt.retries.retain(|r| {
             if r.due <= now {
                 wt.arrivals_by_attempt[r.attempt as usize] += r.count;
+                wt.elapsed_by_attempt[r.attempt as usize] += r.count * r.elapsed_s;
                 false
             } else {
                 true
@@ -409,10 +420,29 @@ impl TrafficPlane {
                 backlog: wt.backlog,
             });
             out.failed += dead;
+            wt.failed_at_once = dead
+                + if serving_pods <= 0.0 {
+                    out.failed - dead
+                } else {
+                    0.0
+                };
             // CPU burns during own work only (cpuPerRequest per request), not while a
             // request waits on its calls; the pods cannot burn more than their cores.
             let serving = (endpoints.listed - endpoints.dead).max(0.0);
-            out.cpu_cores_used = (out.served / dt_s * cpu_s).min(cores * serving);
+            // serve_tick counts busy servers; the CPU is the requests processed (late ones
+            // included) times their own CPU.
+            let processed = if per_server_s > 0.0 {
+                out.cpu_cores_used * dt_s / per_server_s
+            } else {
+                0.0
+            };
+            out.cpu_cores_used = (processed / dt_s * cpu_s).min(cores * serving);
+            // With calls, a slot was held for own work plus calls; the request's own
+            // response is its wait plus its own work, the calls are added end to end.
+            if wt.downstream_s > 0.0 && per_server_s > wt.downstream_s {
+                let own_rate = 1.0 / (per_server_s - wt.downstream_s);
+                out.latency = out.latency.map(|d| d.with_service_rate(own_rate));
+            }
             wt.own_mean_s = out.latency.map_or(0.0, |d| d.mean());
             out
         };
@@ -445,6 +475,7 @@ impl TrafficPlane {
             calls_s += c.ratio * callee.e2e_mean_s;
         }
         let wt = &mut self.workloads[w];
+        let failed_at_once = std::mem::take(&mut wt.failed_at_once);
         let Some(outcome) = wt.outcome.take() else {
             return;
         };
@@ -466,6 +497,13 @@ impl TrafficPlane {
         };
         let mut final_failed = 0.0;
         let last_attempt = wt.arrivals_by_attempt.len() - 1;
+        // A failed attempt took about the timeout, unless it failed at once.
+        let at_once = if failed > 0.0 {
+            (failed_at_once / failed).min(1.0)
+        } else {
+            0.0
+        };
+        let fail_time_s = service.timeout.as_secs_f64() * (1.0 - at_once);
         for (attempt, &count) in wt.arrivals_by_attempt.iter().enumerate() {
             let f = count * fail_share;
             if f <= 0.0 {
@@ -474,10 +512,12 @@ impl TrafficPlane {
             match service.retries {
                 Some(r) if attempt < last_attempt => {
                     let backoff = SimTime::from_millis(r.backoff.as_millis() << attempt.min(20));
+                    let elapsed = wt.elapsed_by_attempt[attempt] / count;
                     wt.retries.push(PendingRetry {
                         due: now.saturating_add(backoff),
                         attempt: attempt as u32 + 1,
                         count: f,
+                        elapsed_s: elapsed + fail_time_s + backoff.as_secs_f64(),
                     });
                 }
                 _ => final_failed += f,
@@ -491,9 +531,29 @@ impl TrafficPlane {
         totals.retried += fail_share * (arrivals - wt.arrivals_by_attempt[last_attempt]);
         let timeout_s = service.timeout.as_secs_f64();
         // End-to-end latency: own response plus the calls' mean.
+        // Requests that succeed on a retry count their time since the first attempt.
         let tick_p99 = outcome.latency.map(|d| {
-            self.workloads[w].book_latency(d, served, calls_s, timeout_s, &mut totals.latency)
-                + calls_s
+            let wt = &mut self.workloads[w];
+            if arrivals <= 0.0 {
+                // Only queued requests from earlier ticks were served.
+                return wt.book_latency(d, served, calls_s, timeout_s, &mut totals.latency)
+                    + calls_s;
+            }
+            let mut p99 = 0.0;
+            for attempt in 0..wt.arrivals_by_attempt.len() {
+                let count = wt.arrivals_by_attempt[attempt];
+                if count <= 0.0 {
+                    continue;
+                }
+                let elapsed = wt.elapsed_by_attempt[attempt] / count;
+                let share = served * count / arrivals;
+                let shift = calls_s + elapsed;
+                let p = wt.book_latency(d, share, shift, timeout_s, &mut totals.latency) + shift;
+                if attempt == 0 {
+                    p99 = p;
+                }
+            }
+            p99
         });
         record_row(
             world,
