@@ -531,6 +531,12 @@ pub struct ServiceModelFile {
     pub timeout: Option<Spanned<Duration>>,
     /// CPU a pod uses with no requests (runtime, health checks, background work).
     pub base_cpu: Option<Spanned<Quantity>>,
+    /// Shape of the CPU time around `cpuPerRequest`: `exponential` (default), `constant`
+    /// or `lognormal` (with `cv`).
+    pub service_time: Option<Spanned<String>>,
+    /// Coefficient of variation (standard deviation ÷ mean) of a `lognormal` service time
+    /// (default 1).
+    pub cv: Option<Spanned<f64>>,
     /// Clients retry failed requests (default: no retries).
     pub retries: Option<RetriesFile>,
 }

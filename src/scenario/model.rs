@@ -381,6 +381,8 @@ pub struct ServiceModel {
     pub timeout: SimTime,
     /// CPU a pod uses when idle, milli-cores.
     pub base_cpu_milli: u64,
+    /// Shape of the per-request CPU time.
+    pub service_time: crate::traffic::queueing::ServiceTime,
     /// Client retries.
     pub retries: Option<Retries>,
 }

@@ -7,6 +7,7 @@ use super::model::{Call, Retries, ServiceModel, Slo, WorkloadSpec};
 use super::validate::{Ctx, DEFAULT_TIMEOUT, count_in, keyword, loc, quantity};
 use crate::engine::SimTime;
 use crate::traffic::bursts::Bursts;
+use crate::traffic::queueing::ServiceTime;
 use crate::traffic::trace::{TraceData, TraceOptions, TraceSeries, TraceValues};
 use crate::traffic::{Component, SpikeShape, TrafficModel};
 
@@ -25,9 +26,58 @@ pub(super) fn validate_service(cx: &mut Ctx, w: &WorkloadFile, f: &str) -> Servi
         concurrency: 1,
         timeout: DEFAULT_TIMEOUT,
         base_cpu_milli: 0,
+        service_time: ServiceTime::Exponential,
         retries: None,
     };
     let Some(s) = &w.service else { return model };
+    #[derive(Clone, Copy)]
+    enum Shape {
+        Exponential,
+        Constant,
+        LogNormal,
+    }
+    let shape = match &s.service_time {
+        None => Shape::Exponential,
+        Some(v) => keyword(
+            cx,
+            v,
+            &format!("{f}.service.serviceTime"),
+            "serviceTime",
+            &[
+                ("exponential", Shape::Exponential),
+                ("constant", Shape::Constant),
+                ("lognormal", Shape::LogNormal),
+            ],
+        )
+        .unwrap_or(Shape::Exponential),
+    };
+    let cv = match &s.cv {
+        None => 1.0,
+        Some(c) if c.value.is_finite() && c.value > 0.0 && c.value <= 10.0 => c.value,
+        Some(c) => {
+            cx.err(
+                loc(c),
+                format!("{f}.service.cv"),
+                format!(
+                    "{} is not a coefficient of variation (expected more than 0, at most 10)",
+                    c.value
+                ),
+            );
+            1.0
+        }
+    };
+    if let (Some(c), Shape::Exponential | Shape::Constant) = (&s.cv, shape) {
+        cx.err(
+            loc(c),
+            format!("{f}.service.cv"),
+            "cv shapes a lognormal service time; add serviceTime: lognormal",
+        );
+    }
+    model.service_time = match shape {
+        Shape::Exponential => ServiceTime::Exponential,
+        Shape::Constant => ServiceTime::Constant,
+        Shape::LogNormal => ServiceTime::LogNormal { cv },
+    };
     if let Some(q) = &s.base_cpu {
         model.base_cpu_milli = quantity(cx, q, &format!("{f}.service.baseCpu"), true).unwrap_or(0);
     }

@@ -20,10 +20,12 @@
 //! average); a pod that leaves the list finishes what it holds; a request's CPU share is
 //! set when its work starts, not re-balanced as others come and go.
 
+use super::queueing::ServiceTime;
 use crate::engine::SimRng;
 use crate::metrics::histogram::LatencyHistogram;
 use crate::scenario::Call;
 use rand::RngExt;
+use rand_distr::StandardNormal;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -45,6 +47,8 @@ pub struct WorkloadParams {
     pub mu: f64,
     /// CPU cores of one pod, shared by the requests doing their own work at once.
     pub cores: f64,
+    /// Shape of the own work around its mean `1 / mu`.
+    pub service: ServiceTime,
     /// Slots per pod.
     pub concurrency: u32,
     /// Timeout, seconds.
@@ -400,7 +404,7 @@ impl ExactNetwork {
     fn start_own(&mut self, r: u32, now: f64) {
         let req = self.requests[r as usize];
         let w = req.workload as usize;
-        let work = exp_sample(&mut self.rng, self.params[w].mu);
+        let work = self.sample_work(w);
         self.advance(req.server, now);
         let server = &mut self.servers[req.server as usize];
         let finish = server.virtual_time + work;
@@ -408,6 +412,21 @@ impl ExactNetwork {
             .computing
             .push(std::cmp::Reverse((OrdF64(finish), r)));
         self.reschedule(req.server, now);
+    }
+
+    /// Core-seconds of own work of one request of workload `w`.
+    fn sample_work(&mut self, w: usize) -> f64 {
+        let p = &self.params[w];
+        let mean = 1.0 / p.mu;
+        match p.service {
+            ServiceTime::Exponential => exp_sample(&mut self.rng, p.mu),
+            ServiceTime::Constant => mean,
+            ServiceTime::LogNormal { cv } => {
+                let sigma2 = (1.0 + cv * cv).ln();
+                let z: f64 = self.rng.sample(StandardNormal);
+                mean * (sigma2.sqrt() * z - 0.5 * sigma2).exp()
+            }
+        }
     }
 
     /// Share of a core each computing request of `server` gets now.
@@ -554,6 +573,7 @@ mod tests {
             mu,
             // A core per slot: no CPU contention, so the pod is a plain M/M/c queue.
             cores: f64::from(c),
+            service: ServiceTime::Exponential,
             concurrency: c,
             timeout_s: 1e9,
             cpu_s_per_request: 0.1,
@@ -595,6 +615,7 @@ mod tests {
         }
         let dist = LatencyDist::Mmc {
             mu,
+            shift_s: 0.0,
             p_wait: erlang_c(c, lambda / mu),
             theta: f64::from(c) * mu - lambda,
         };
@@ -627,6 +648,37 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn constant_service_matches_pollaczek_khinchine() {
+        // M/D/1 at ρ = 0.8, service 0.1 s: mean response 0.1 + 0.8 · 0.1 / (2 · 0.2) = 0.3 s.
+        let mut net = ExactNetwork::new(1, RngStreams::new(6).stream("exact-test"));
+        net.set_endpoints(
+            0,
+            &[Endpoint {
+                pod: 0,
+                serving: true,
+            }],
+        );
+        let p = WorkloadParams {
+            service: ServiceTime::Constant,
+            ..params(8.0, 10.0, 1)
+        };
+        let (mut sum, mut served) = (0.0, 0.0);
+        for i in 0..20_000u32 {
+            net.run_tick(
+                vec![p.clone()],
+                f64::from(i) * 10.0,
+                f64::from(i + 1) * 10.0,
+            );
+            if i >= 100 {
+                sum += net.ticks[0].response_sum_s;
+                served += net.ticks[0].served;
+            }
+        }
+        let mean = sum / served;
+        assert!((mean / 0.3 - 1.0).abs() < 0.03, "mean {mean}");
     }
 
     #[test]

@@ -16,7 +16,7 @@
 
 use super::bursts::BurstState;
 use super::exact::{Endpoint, ExactNetwork, WorkloadParams};
-use super::queueing::{LatencyDist, TickLoad, TickOutcome, serve_tick};
+use super::queueing::{LatencyDist, ServiceTime, TickLoad, TickOutcome, reshape, serve_tick};
 use crate::cluster::{PodState, World};
 use crate::engine::{RngStreams, SimRng, SimTime};
 use crate::metrics::histogram::LatencyHistogram;
@@ -60,12 +60,17 @@ fn log_step(x: f64) -> i64 {
 /// Ticks whose distributions share a key are booked as one.
 fn latency_key(d: &LatencyDist, shift_s: f64) -> [i64; 4] {
     match *d {
-        LatencyDist::Mmc { mu, p_wait, theta } => [
+        LatencyDist::Mmc {
+            mu,
+            p_wait,
+            theta,
+            shift_s: own_shift,
+        } => [
             log_step(mu),
             log_step(theta),
             // Absolute steps: a small chance of waiting moves no quantile that matters.
             (p_wait / 2e-3).round() as i64,
-            log_step(shift_s + 1e-6),
+            log_step(shift_s + own_shift + 1e-6),
         ],
         LatencyDist::Backlogged { mu, wait_s } => [
             log_step(mu),
@@ -282,6 +287,7 @@ impl TrafficPlane {
                     0.0
                 },
                 mu: 1.0 / service.cpu_seconds_per_request,
+                service: service.service_time,
                 // No Ready pod: nothing listed answers, so the cores are never used.
                 cores: cores.max(1e-3),
                 concurrency: service.concurrency,
@@ -439,9 +445,23 @@ impl TrafficPlane {
             out.cpu_cores_used = (processed / dt_s * cpu_s).min(cores * serving);
             // With calls, a slot was held for own work plus calls; the request's own
             // response is its wait plus its own work, the calls are added end to end.
-            if wt.downstream_s > 0.0 && per_server_s > wt.downstream_s {
-                let own_rate = 1.0 / (per_server_s - wt.downstream_s);
-                out.latency = out.latency.map(|d| d.with_service_rate(own_rate));
+            // A service time other than exponential reshapes wait and service.
+            let own_mean_s = per_server_s - wt.downstream_s;
+            let shaped = service.service_time != ServiceTime::Exponential;
+            if (wt.downstream_s > 0.0 || shaped) && own_mean_s > 0.0 {
+                out.latency = out
+                    .latency
+                    .map(|d| reshape(d, service.service_time, own_mean_s));
+            }
+            // Below saturation the share answered in time follows the reshaped distribution.
+            if shaped
+                && out.backlog <= 0.0
+                && let Some(LatencyDist::Mmc { .. }) = out.latency
+                && let Some(d) = out.latency
+            {
+                let answered = out.served + out.failed - dead;
+                out.served = answered * (1.0 - d.survival(service.timeout.as_secs_f64()));
+                out.failed = answered - out.served + dead;
             }
             wt.own_mean_s = out.latency.map_or(0.0, |d| d.mean());
             out

@@ -14,8 +14,10 @@ pub enum LatencyDist {
     /// M/M/c steady state: service Exp(μ) plus, with probability `p_wait`, a wait Exp(θ)
     /// where θ = cμ − λ.
     Mmc {
-        /// Per-slot service rate, 1/s.
+        /// Rate of the exponential part of the service, 1/s.
         mu: f64,
+        /// Fixed part of the service, seconds (0 for exponential service).
+        shift_s: f64,
         /// Probability of waiting (Erlang C).
         p_wait: f64,
         /// Rate of the waiting time, 1/s.
@@ -37,7 +39,16 @@ impl LatencyDist {
             return 1.0;
         }
         match *self {
-            LatencyDist::Mmc { mu, p_wait, theta } => {
+            LatencyDist::Mmc {
+                mu,
+                shift_s,
+                p_wait,
+                theta,
+            } => {
+                let t = t - shift_s;
+                if t <= 0.0 {
+                    return 1.0;
+                }
                 let no_wait = (-mu * t).exp();
                 let with_wait = if (theta - mu).abs() < 1e-9 * mu {
                     (1.0 + mu * t) * (-mu * t).exp()
@@ -56,19 +67,15 @@ impl LatencyDist {
         }
     }
 
-    /// The same wait, followed by service at rate `mu` instead: a slot held longer than
-    /// the request's own work (waiting on calls) sets the wait, the own work the rest.
-    pub fn with_service_rate(self, mu: f64) -> LatencyDist {
-        match self {
-            LatencyDist::Mmc { p_wait, theta, .. } => LatencyDist::Mmc { mu, p_wait, theta },
-            LatencyDist::Backlogged { wait_s, .. } => LatencyDist::Backlogged { mu, wait_s },
-        }
-    }
-
     /// Mean response time, seconds.
     pub fn mean(&self) -> f64 {
         match *self {
-            LatencyDist::Mmc { mu, p_wait, theta } => 1.0 / mu + p_wait / theta,
+            LatencyDist::Mmc {
+                mu,
+                shift_s,
+                p_wait,
+                theta,
+            } => shift_s + 1.0 / mu + p_wait / theta,
             LatencyDist::Backlogged { mu, wait_s } => wait_s + 1.0 / mu,
         }
     }
@@ -90,6 +97,65 @@ impl LatencyDist {
             }
         }
         hi
+    }
+}
+
+/// The distribution of a request's own work around its mean (`service.serviceTime`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ServiceTime {
+    /// Exponential (coefficient of variation 1): the M/M/c assumption.
+    Exponential,
+    /// Always the mean (cv 0): M/D/c.
+    Constant,
+    /// Log-normal with this coefficient of variation: long tails of real services.
+    LogNormal {
+        /// Standard deviation ÷ mean.
+        cv: f64,
+    },
+}
+
+impl ServiceTime {
+    /// Squared coefficient of variation.
+    pub fn scv(self) -> f64 {
+        match self {
+            ServiceTime::Exponential => 1.0,
+            ServiceTime::Constant => 0.0,
+            ServiceTime::LogNormal { cv } => cv * cv,
+        }
+    }
+
+    /// The shifted exponential (fixed part, exponential mean) with this mean and cv, the
+    /// fluid model's stand-in: exact for exponential and constant, moments matched for a
+    /// log-normal with cv ≤ 1 (a log-normal with cv > 1 is taken as exponential, whose
+    /// tail is then too light).
+    pub fn shifted_exponential(self, mean_s: f64) -> (f64, f64) {
+        let cv = self.scv().sqrt().min(1.0);
+        (mean_s * (1.0 - cv), mean_s * cv)
+    }
+}
+
+/// Re-shapes an M/M/c response-time distribution for service of another shape with own
+/// mean `own_mean_s`: the chance to wait stays Erlang C's, the mean wait scales by
+/// (1 + cs²) / 2 (the Allen–Cunneen approximation, exact for M/G/1's mean: Pollaczek–
+/// Khinchine), and the service part becomes the shifted exponential of that shape.
+pub fn reshape(dist: LatencyDist, service: ServiceTime, own_mean_s: f64) -> LatencyDist {
+    let (shift_s, exp_mean_s) = service.shifted_exponential(own_mean_s);
+    let mu = if exp_mean_s > 0.0 {
+        1.0 / exp_mean_s
+    } else {
+        1e9 // no exponential part: a nanosecond, as good as none
+    };
+    match dist {
+        LatencyDist::Mmc { p_wait, theta, .. } => LatencyDist::Mmc {
+            mu,
+            shift_s,
+            p_wait,
+            theta: theta * 2.0 / (1.0 + service.scv()),
+        },
+        LatencyDist::Backlogged { wait_s, .. } => LatencyDist::Backlogged {
+            mu,
+            wait_s: wait_s + shift_s,
+        },
     }
 }
 
@@ -172,6 +238,7 @@ pub fn serve_tick(load: &TickLoad) -> TickOutcome {
         let a = lambda_pod / mu;
         let dist = LatencyDist::Mmc {
             mu,
+            shift_s: 0.0,
             p_wait: erlang_c(c, a),
             theta: f64::from(c) * mu - lambda_pod,
         };
@@ -229,10 +296,32 @@ mod tests {
     }
 
     #[test]
+    fn constant_service_gives_pollaczek_khinchine_for_one_server() {
+        // M/D/1 at ρ = 0.8, service 0.1 s: mean wait ρ·S / (2(1 − ρ)) = 0.2 s.
+        let mm1 = LatencyDist::Mmc {
+            mu: 10.0,
+            shift_s: 0.0,
+            p_wait: erlang_c(1, 0.8),
+            theta: 2.0,
+        };
+        let md1 = reshape(mm1, ServiceTime::Constant, 0.1);
+        assert!((md1.mean() - 0.3).abs() < 1e-6, "{}", md1.mean());
+        // Nobody answers faster than the fixed service time.
+        assert_eq!(md1.survival(0.099), 1.0);
+        // Exponential stays as it was.
+        let same = reshape(mm1, ServiceTime::Exponential, 0.1);
+        assert!((same.mean() - mm1.mean()).abs() < 1e-12);
+        // A log-normal with cv 0.5 keeps the mean 0.1 s of service.
+        let (shift, exp) = ServiceTime::LogNormal { cv: 0.5 }.shifted_exponential(0.1);
+        assert!((shift + exp - 0.1).abs() < 1e-12 && (exp - 0.05).abs() < 1e-12);
+    }
+
+    #[test]
     fn mm1_response_time_is_exponential_with_rate_mu_minus_lambda() {
         // M/M/1, μ = 10, λ = 5: T ~ Exp(5): mean 0.2 s, p99 = ln(100)/5.
         let dist = LatencyDist::Mmc {
             mu: 10.0,
+            shift_s: 0.0,
             p_wait: erlang_c(1, 0.5),
             theta: 5.0,
         };
