@@ -3,6 +3,7 @@
 
 pub mod bursts;
 pub mod exact;
+pub mod latency_book;
 pub mod pattern;
 pub mod plane;
 pub mod queueing;

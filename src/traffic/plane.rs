@@ -1,29 +1,33 @@
 //! The traffic plane of one run: at every metrics tick, turns each workload's offered load,
 //! its Service endpoints and its pods' CPU into served and failed requests and latency.
 //!
-//! Order of one tick: workloads are visited callers first (the call graph is a DAG). Each
-//! receives its own traffic (pattern × bursts, Poisson counts), the calls its callers made
-//! this tick, and the retries that fell due. Requests sent to endpoints whose pod no longer
-//! answers fail at once; the rest meet the pods (fluid M/M/c or the exact per-request
-//! model). A request holds its slot for its own CPU time plus its downstream calls
-//! (taken from the callees' previous tick, so overload downstream saturates callers too).
+//! Fluid model (the default), one tick: workloads are visited callers first (the call graph
+//! is a DAG). Each receives its own traffic (pattern × bursts, Poisson counts), the calls
+//! its callers made this tick, and the retries that fell due. Requests sent to endpoints
+//! whose pod no longer answers fail at once; the rest meet the pods as a queue
+//! ([`super::queueing`]): M/M/k with k = min(concurrency, cores) without calls; with calls,
+//! `concurrency` slots each held for the own work (stretched by processor sharing) plus the
+//! callees' mean time from the previous tick, so overload downstream saturates callers too.
 //! A second pass, callees first, makes outcomes end to end: a request succeeds only if its
-//! own work finished within the timeout and every call it made succeeded.
+//! own work finished within the timeout and every call it made succeeded. Failed attempts
+//! go back as retries when the workload's clients retry. Latency is booked per quantized
+//! distribution and spread into the streaming histogram once.
 //!
-//! Simplified: downstream time enters a slot's holding time as an exponential mean (not
-//! the callee's full distribution); a call's success is independent of the others;
-//! retries re-enter at tick granularity, also in exact mode.
+//! Exact model (`requestModel: exact`): the whole tick goes to [`super::exact`], which
+//! simulates every request, call and retry.
+//!
+//! Simplified (fluid): downstream time is a mean, not the callee's distribution; a call's
+//! success is independent of the others; retries re-enter at tick granularity.
 
 use super::bursts::BurstState;
 use super::exact::{Endpoint, ExactNetwork, WorkloadParams};
+use super::latency_book::LatencyBook;
 use super::queueing::{LatencyDist, ServiceTime, TickLoad, TickOutcome, reshape, serve_tick};
 use crate::cluster::{PodState, World};
 use crate::engine::{RngStreams, SimRng, SimTime};
-use crate::metrics::histogram::LatencyHistogram;
 use crate::metrics::{Recorder, TimeseriesRow};
 use crate::scenario::{Arrivals, RequestModel, Scenario};
 use rand_distr::{Distribution, Poisson};
-use std::collections::BTreeMap;
 
 /// Requests waiting to be retried.
 #[derive(Debug, Clone, Copy)]
@@ -34,51 +38,6 @@ struct PendingRetry {
     count: f64,
     /// Mean time since the first attempt when the retry arrives, seconds.
     elapsed_s: f64,
-}
-
-/// Latency booked but not yet spread into the histogram, for one quantized distribution.
-#[derive(Debug, Clone, Copy)]
-struct PendingLatency {
-    dist: LatencyDist,
-    shift_s: f64,
-    timeout_s: f64,
-    count: f64,
-    p99_s: f64,
-}
-
-/// Distinct distributions kept before all are spread.
-const PENDING_SLOTS: usize = 1024;
-/// Rates are quantized to 1% steps (in log space): the time scales 1/μ and 1/θ, and with
-/// them every quantile, then differ by at most 0.5%, inside the histogram's 5% buckets
-/// (±2.5%). The chance of waiting is quantized to steps of 0.002.
-const QUANTUM: f64 = 1e-2;
-
-fn log_step(x: f64) -> i64 {
-    (x.max(1e-12).ln() / QUANTUM).round() as i64
-}
-
-/// Ticks whose distributions share a key are booked as one.
-fn latency_key(d: &LatencyDist, shift_s: f64) -> [i64; 4] {
-    match *d {
-        LatencyDist::Mmc {
-            mu,
-            p_wait,
-            theta,
-            shift_s: own_shift,
-        } => [
-            log_step(mu),
-            log_step(theta),
-            // Absolute steps: a small chance of waiting moves no quantile that matters.
-            (p_wait / 2e-3).round() as i64,
-            log_step(shift_s + own_shift + 1e-6),
-        ],
-        LatencyDist::Backlogged { mu, wait_s } => [
-            log_step(mu),
-            log_step(wait_s + 1e-6),
-            i64::MIN,
-            log_step(shift_s + 1e-6),
-        ],
-    }
 }
 
 /// One workload's traffic state carried across ticks.
@@ -110,52 +69,8 @@ struct WorkloadTraffic {
     /// Mean end-to-end response time of successful requests, seconds.
     e2e_mean_s: f64,
     outcome: Option<TickOutcome>,
-    /// Latency not yet spread into the histogram, by quantized distribution.
-    pending: BTreeMap<[i64; 4], PendingLatency>,
-}
-
-impl WorkloadTraffic {
-    /// Books `count` requests of latency `dist` (plus `shift_s` of calls) and returns the
-    /// tick's p99, seconds. Spreading a distribution over the histogram's buckets is the
-    /// fluid model's costliest step; a slowly changing or noisy curve revisits the same
-    /// distributions, so they are accumulated per quantized distribution and spread once,
-    /// at the end of the run (or when too many are pending: memory stays bounded).
-    fn book_latency(
-        &mut self,
-        dist: LatencyDist,
-        count: f64,
-        shift_s: f64,
-        timeout_s: f64,
-        hist: &mut LatencyHistogram,
-    ) -> f64 {
-        let key = latency_key(&dist, shift_s);
-        if let Some(p) = self.pending.get_mut(&key) {
-            p.count += count;
-            return p.p99_s;
-        }
-        if self.pending.len() >= PENDING_SLOTS {
-            self.flush_latency(hist);
-        }
-        let p99_s = dist.quantile(0.99).min(timeout_s);
-        self.pending.insert(
-            key,
-            PendingLatency {
-                dist,
-                shift_s,
-                timeout_s,
-                count,
-                p99_s,
-            },
-        );
-        p99_s
-    }
-
-    /// Spreads everything booked into the histogram, in key order.
-    fn flush_latency(&mut self, hist: &mut LatencyHistogram) {
-        for p in std::mem::take(&mut self.pending).into_values() {
-            hist.add_distribution_shifted(&p.dist, p.count, p.timeout_s, p.shift_s);
-        }
-    }
+    /// Latency not yet spread into the histogram.
+    latency: LatencyBook,
 }
 
 /// The traffic side of a run.
@@ -213,7 +128,7 @@ impl TrafficPlane {
                     success: 1.0,
                     e2e_mean_s: 0.0,
                     outcome: None,
-                    pending: BTreeMap::new(),
+                    latency: LatencyBook::default(),
                 }
             })
             .collect();
@@ -556,7 +471,9 @@ impl TrafficPlane {
             let wt = &mut self.workloads[w];
             if arrivals <= 0.0 {
                 // Only queued requests from earlier ticks were served.
-                return wt.book_latency(d, served, calls_s, timeout_s, &mut totals.latency)
+                return wt
+                    .latency
+                    .book(d, served, calls_s, timeout_s, &mut totals.latency)
                     + calls_s;
             }
             let mut p99 = 0.0;
@@ -568,7 +485,10 @@ impl TrafficPlane {
                 let elapsed = wt.elapsed_by_attempt[attempt] / count;
                 let share = served * count / arrivals;
                 let shift = calls_s + elapsed;
-                let p = wt.book_latency(d, share, shift, timeout_s, &mut totals.latency) + shift;
+                let p = wt
+                    .latency
+                    .book(d, share, shift, timeout_s, &mut totals.latency)
+                    + shift;
                 if attempt == 0 {
                     p99 = p;
                 }
@@ -600,7 +520,7 @@ impl TrafficPlane {
             }
         }
         for (w, wt) in self.workloads.iter_mut().enumerate() {
-            wt.flush_latency(&mut rec.workloads[w].latency);
+            wt.latency.flush(&mut rec.workloads[w].latency);
             let pending: f64 = wt.retries.iter().map(|r| r.count).sum();
             rec.workloads[w].failed += pending + wt.backlog;
             wt.retries.clear();
