@@ -11,7 +11,11 @@ pub fn check(world: &World) -> Result<(), String> {
     let mut pods_on = vec![0u32; world.nodes.len()];
     let mut ready = vec![0u32; world.workloads.len()];
     let mut active = vec![0usize; world.workloads.len()];
+    let mut flagged = vec![0usize; world.workloads.len()];
     for (i, p) in world.pods.iter().enumerate() {
+        if p.listed {
+            flagged[p.workload.0 as usize] += 1;
+        }
         let name = || world.pod_name(crate::cluster::PodId(i as u32));
         match (p.state, p.node) {
             (PodState::Pending, Some(_)) => {
@@ -76,6 +80,41 @@ pub fn check(world: &World) -> Result<(), String> {
                 world.specs[w].name
             ));
         }
+        check_endpoints(world, w, flagged[w])?;
+    }
+    Ok(())
+}
+
+/// A workload's Service endpoints: each listed pod is its own, listed once and flagged as
+/// listed; the dead count is the listed pods that no longer answer; no unlisted pod claims
+/// to be listed.
+fn check_endpoints(world: &World, w: usize, flagged: usize) -> Result<(), String> {
+    let ws = &world.workloads[w];
+    let name = &world.specs[w].name;
+    let mut dead = 0;
+    for (i, &pod) in ws.endpoints.iter().enumerate() {
+        let p = &world.pods[pod.0 as usize];
+        if p.workload.0 as usize != w || !p.listed || ws.endpoints[..i].contains(&pod) {
+            return Err(format!(
+                "workload {name}'s endpoints list {} wrongly",
+                world.pod_name(pod)
+            ));
+        }
+        if p.state != PodState::Ready {
+            dead += 1;
+        }
+    }
+    if dead != ws.endpoints_dead {
+        return Err(format!(
+            "workload {name} counts {} dead endpoints, its list has {dead}",
+            ws.endpoints_dead
+        ));
+    }
+    if flagged != ws.endpoints.len() {
+        return Err(format!(
+            "workload {name}: {flagged} pods flagged as endpoints, {} listed",
+            ws.endpoints.len()
+        ));
     }
     Ok(())
 }
