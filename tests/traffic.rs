@@ -177,3 +177,30 @@ fn an_access_log_replays_one_request_per_line() {
         "log ends at 60 s"
     );
 }
+
+#[test]
+fn requests_routed_to_preempted_pods_fail_until_their_endpoints_go() {
+    let slow = run_scenario("tests/data/scenarios/preempted-endpoints.yaml", &[]);
+    let instant = variant(
+        "tests/data/scenarios/preempted-endpoints.yaml",
+        "endpointDelay: 3s",
+        "endpointDelay: 0s",
+    );
+    let instant = run_scenario(instant.to_str().expect("utf-8 path"), &[]);
+    let failed = |d: &Path| num(&workload_row(d, "batch"), "requests_failed");
+    // 2 of 4 endpoints dead for 3 s at 100 rps: 150 requests.
+    assert!((failed(&slow) - 150.0).abs() < 2.0, "{}", failed(&slow));
+    assert!(failed(&instant) < 1.0, "{}", failed(&instant));
+    let (h, rows) = read_csv(&slow.join("timeseries.csv"));
+    let failing: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[1] == "batch" && r[6] != "0.000")
+        .map(|r| r[0].as_str())
+        .collect();
+    assert_eq!(h[6], "rps_failed");
+    assert_eq!(
+        failing,
+        ["605"],
+        "failures only in the tick of the preemption"
+    );
+}

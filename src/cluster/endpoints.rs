@@ -18,8 +18,12 @@ use crate::engine::SimTime;
 pub struct EndpointAverages {
     /// Endpoints listed (where kube-proxy sends requests).
     pub listed: f64,
-    /// Of those, endpoints whose pod no longer answers (requests to them fail).
+    /// Of those, endpoints whose pod no longer answers.
     pub dead: f64,
+    /// Share of the tick's requests that fail at once: the time average of the dead share
+    /// of the listed endpoints, counting times with no endpoint at all as 1 (kube-proxy
+    /// spreads requests evenly over what is listed at each moment).
+    pub failing_share: f64,
 }
 
 /// Readiness integrals of one workload over the whole run.
@@ -85,6 +89,11 @@ impl World {
         let dt = now.saturating_sub(ws.endpoints_integrated_to).as_millis();
         ws.listed_ms_since_tick += ws.endpoints.len() as u64 * dt;
         ws.dead_ms_since_tick += u64::from(ws.endpoints_dead) * dt;
+        ws.failing_ms_since_tick += if ws.endpoints.is_empty() {
+            dt as f64
+        } else {
+            f64::from(ws.endpoints_dead) / ws.endpoints.len() as f64 * dt as f64
+        };
         ws.endpoints_integrated_to = now;
     }
 
@@ -101,16 +110,23 @@ impl World {
             EndpointAverages {
                 listed: ws.endpoints.len() as f64,
                 dead: f64::from(ws.endpoints_dead),
+                failing_share: if ws.endpoints.is_empty() {
+                    1.0
+                } else {
+                    f64::from(ws.endpoints_dead) / ws.endpoints.len() as f64
+                },
             }
         } else {
             let ms = interval.as_millis() as f64;
             EndpointAverages {
                 listed: ws.listed_ms_since_tick as f64 / ms,
                 dead: ws.dead_ms_since_tick as f64 / ms,
+                failing_share: (ws.failing_ms_since_tick / ms).clamp(0.0, 1.0),
             }
         };
         ws.listed_ms_since_tick = 0;
         ws.dead_ms_since_tick = 0;
+        ws.failing_ms_since_tick = 0.0;
         avg
     }
 

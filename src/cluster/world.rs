@@ -141,6 +141,8 @@ pub struct WorkloadState {
     pub listed_ms_since_tick: u64,
     /// ∫ dead endpoints dt in ms since the last metrics tick.
     pub dead_ms_since_tick: u64,
+    /// ∫ share of requests failing at once dt in ms since the last metrics tick.
+    pub failing_ms_since_tick: f64,
     /// When the endpoint integrals were last brought up to date.
     pub endpoints_integrated_to: SimTime,
     /// CPU one Ready pod used over the last metrics tick (base + requests, capped by the

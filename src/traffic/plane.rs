@@ -281,11 +281,7 @@ impl TrafficPlane {
         let wt = &mut self.workloads[w];
         let idle = arrivals <= 0.0 && wt.backlog <= 0.0;
         // Requests routed to a listed pod that no longer answers fail at once.
-        let dead_share = if endpoints.listed > 0.0 {
-            (endpoints.dead / endpoints.listed).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let dead_share = endpoints.failing_share;
         // The pod's cores are shared by the requests doing their own work (processor
         // sharing, as the exact model does). Without calls, the pod is an M/M/k queue with
         // k = min(concurrency, cores) servers (rounded, at least 1, each at the matching
