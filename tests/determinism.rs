@@ -2,9 +2,10 @@
 
 use crate::util::{col, read_csv, run_scenario};
 
-const FILES: [&str; 5] = [
+const FILES: [&str; 6] = [
     "summary.json",
     "summary.csv",
+    "workloads.csv",
     "timeseries.csv",
     "nodes.csv",
     "events.csv",
@@ -22,6 +23,32 @@ fn same_seed_gives_identical_bytes_in_every_file() {
         assert!(!x.is_empty(), "{f} is empty");
         assert_eq!(x, y, "{f} differs between two runs with the same seed");
     }
+}
+
+#[test]
+fn the_exact_model_with_calls_and_retries_is_deterministic_too() {
+    let args = ["--seed", "5", "--exact", "--set", "duration=2h5m"];
+    let a = run_scenario("scenarios/flash-sale.yaml", &args);
+    let b = run_scenario("scenarios/flash-sale.yaml", &args);
+    for f in FILES {
+        let (x, y) = (
+            std::fs::read(a.join(f)).expect(f),
+            std::fs::read(b.join(f)).expect(f),
+        );
+        assert_eq!(
+            x, y,
+            "{f} differs between two exact runs with the same seed"
+        );
+    }
+    let c = run_scenario(
+        "scenarios/flash-sale.yaml",
+        &["--seed", "6", "--exact", "--set", "duration=2h5m"],
+    );
+    assert_ne!(
+        std::fs::read(a.join("timeseries.csv")).expect("a"),
+        std::fs::read(c.join("timeseries.csv")).expect("c"),
+        "another seed draws other requests"
+    );
 }
 
 #[test]
