@@ -204,3 +204,18 @@ fn requests_routed_to_preempted_pods_fail_until_their_endpoints_go() {
         "failures only in the tick of the preemption"
     );
 }
+
+#[test]
+fn uptime_counts_ready_time_and_the_pdb_minimum_separately() {
+    let dir = run_scenario("tests/data/scenarios/pdb-uptime.yaml", &[]);
+    let web = workload_row(&dir, "web");
+    assert!(
+        (num(&web, "uptime") - 580.0 / 600.0).abs() < 1e-6,
+        "{web:?}"
+    );
+    assert_eq!(num(&web, "uptime_budget"), 0.0);
+    // No PDB selects `idle`: its budget column stays empty.
+    assert_eq!(workload_row(&dir, "idle")["uptime_budget"], "");
+    let s = summary(&dir);
+    assert!((s["uptime_min"].as_f64().expect("uptime_min") - 580.0 / 600.0).abs() < 1e-6);
+}
