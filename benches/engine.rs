@@ -103,11 +103,49 @@ fn scale_run(c: &mut Criterion) {
     group.finish();
 }
 
+/// The traffic models alone: one hour of benches/traffic-1k.yaml (1,000 workloads replaying
+/// a 1-second trace, 15 s ticks: 240,000 workload-ticks) in the fluid model, and the exact
+/// model's throughput on quickstart (about 2.1 M requests).
+fn traffic(c: &mut Criterion) {
+    let fluid = match load_path(
+        Path::new("benches/traffic-1k.yaml"),
+        &[kubesim::scenario::SetOverride::parse("duration=1h").expect("valid --set")],
+    ) {
+        Ok(s) => s,
+        Err(e) => panic!("benches/traffic-1k.yaml must load: {e}"),
+    };
+    let mut exact = match load_quickstart(&[]) {
+        Ok(s) => s,
+        Err(e) => panic!("quickstart must load: {e}"),
+    };
+    exact.request_model = kubesim::scenario::RequestModel::Exact;
+    let mut group = c.benchmark_group("traffic");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(240_000));
+    group.bench_function("fluid_1k_workloads_1h", |b| {
+        b.iter(|| {
+            black_box(
+                kubesim::run(&fluid, kubesim::RunOptions::default()).map(|o| o.events_processed),
+            )
+        })
+    });
+    group.throughput(Throughput::Elements(2_106_000));
+    group.bench_function("exact_quickstart_requests", |b| {
+        b.iter(|| {
+            black_box(
+                kubesim::run(&exact, kubesim::RunOptions::default()).map(|o| o.events_processed),
+            )
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     event_queue,
     scheduling_decision,
     quickstart_run,
-    scale_run
+    scale_run,
+    traffic
 );
 criterion_main!(benches);
