@@ -59,43 +59,27 @@ impl LatencyHistogram {
         if count <= 0.0 {
             return;
         }
-        if shift_s > 0.0 {
-            // The shifted CDF at an edge is the own CDF at (edge - shift).
-            let within = 1.0 - dist.survival(timeout_s);
-            if within <= 0.0 {
-                self.add_value(timeout_s + shift_s, count);
-                return;
-            }
-            let mut prev_cdf = 0.0;
-            for i in 0..BUCKETS {
-                let own = (edge(i) - shift_s).min(timeout_s);
-                if own <= 0.0 {
-                    continue;
-                }
-                let cdf = 1.0 - dist.survival(own);
-                self.counts[i] += count * (cdf - prev_cdf).max(0.0) / within;
-                prev_cdf = cdf;
-                if own >= timeout_s {
-                    break;
-                }
-            }
-            self.total += count;
-            return;
-        }
+        // The CDF at an edge is the own CDF at (edge − shift), truncated at the timeout.
         let within = 1.0 - dist.survival(timeout_s);
         if within <= 0.0 {
             // All mass sits at the timeout (a saturated queue): book it there.
-            self.add_value(timeout_s, count);
+            self.add_value(timeout_s + shift_s, count);
             return;
         }
         let mut prev_cdf = 0.0;
         for i in 0..BUCKETS {
-            let hi = edge(i).min(timeout_s);
-            let cdf = 1.0 - dist.survival(hi);
-            let mass = (cdf - prev_cdf).max(0.0);
-            self.counts[i] += count * mass / within;
-            prev_cdf = cdf;
-            if hi >= timeout_s {
+            let own = (edge(i) - shift_s).min(timeout_s);
+            if own <= 0.0 {
+                continue;
+            }
+            let cdf = 1.0 - dist.survival(own);
+            // Past 1 − 1e-12 of the served mass, the rest goes in this bucket: the
+            // remaining edges would each add less than a trillionth.
+            let last = own >= timeout_s || within - cdf <= 1e-12 * within;
+            let upto = if last { within } else { cdf };
+            self.counts[i] += count * (upto - prev_cdf).max(0.0) / within;
+            prev_cdf = upto;
+            if last {
                 break;
             }
         }
