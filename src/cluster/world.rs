@@ -125,8 +125,6 @@ pub struct WorkloadState {
     pub ready: u32,
     /// Pods created so far (names the next pod).
     pub created: u32,
-    /// ∫ ready dt in ms since the last metrics tick, for time-weighted endpoint counts.
-    pub ready_ms_since_tick: u64,
     /// When `ready` last changed or was last integrated.
     pub ready_integrated_to: SimTime,
     /// The Deployment exists (after its `createAt`): uptime counts from then.
@@ -471,12 +469,11 @@ impl World {
             .retain(|&q| q != pod);
     }
 
-    /// Adds `ready × elapsed` to the workload's integral up to `now`.
+    /// Brings the workload's uptime integrals up to `now` (call before `ready` changes).
     pub fn integrate_ready(&mut self, w: usize, now: SimTime) {
         let min_available = self.budget_min_available(w);
         let ws = &mut self.workloads[w];
         let dt = now.saturating_sub(ws.ready_integrated_to).as_millis();
-        ws.ready_ms_since_tick += u64::from(ws.ready) * dt;
         if ws.exists {
             ws.uptime.exists_ms += dt;
             if ws.ready >= 1 {
@@ -487,19 +484,6 @@ impl World {
             }
         }
         ws.ready_integrated_to = now;
-    }
-
-    /// Time-averaged ready pods since the last call, then resets the integral.
-    pub fn take_average_ready(&mut self, w: usize, now: SimTime, interval: SimTime) -> f64 {
-        self.integrate_ready(w, now);
-        let ws = &mut self.workloads[w];
-        let avg = if interval.as_millis() == 0 {
-            f64::from(ws.ready)
-        } else {
-            ws.ready_ms_since_tick as f64 / interval.as_millis() as f64
-        };
-        ws.ready_ms_since_tick = 0;
-        avg
     }
 
     /// `<pool>-<n>` (or the node's own name), the node's name in reports.

@@ -218,11 +218,6 @@ impl TrafficModel {
         }
         midpoint_mean(|t| self.rate_at(t), t0_s, t1_s)
     }
-
-    /// True when no component was given: the workload receives no requests.
-    pub fn is_idle(&self) -> bool {
-        self.components.is_empty()
-    }
 }
 
 /// The mean of `f` over `[t0, t1]` by the composite midpoint rule. Midpoints never fall on
