@@ -583,6 +583,32 @@ mod tests {
         }
     }
 
+    /// Mean response time of one pod with these parameters over 200,000 s (after 1,000 s
+    /// of warm-up).
+    fn mean_response_one_pod(p: WorkloadParams, seed: u64) -> f64 {
+        let mut net = ExactNetwork::new(1, RngStreams::new(seed).stream("exact-test"));
+        net.set_endpoints(
+            0,
+            &[Endpoint {
+                pod: 0,
+                serving: true,
+            }],
+        );
+        let (mut sum, mut served) = (0.0, 0.0);
+        for i in 0..20_000u32 {
+            net.run_tick(
+                vec![p.clone()],
+                f64::from(i) * 10.0,
+                f64::from(i + 1) * 10.0,
+            );
+            if i >= 100 {
+                sum += net.ticks[0].response_sum_s;
+                served += net.ticks[0].served;
+            }
+        }
+        sum / served
+    }
+
     /// Runs an M/M/c queue (one pod, c slots) at utilization `rho` and returns
     /// ((mean, p99) measured, (mean, p99) from Erlang C), seconds.
     fn mmc(c: u32, rho: f64, seed: u64) -> ((f64, f64), (f64, f64)) {
@@ -653,62 +679,22 @@ mod tests {
     #[test]
     fn constant_service_matches_pollaczek_khinchine() {
         // M/D/1 at ρ = 0.8, service 0.1 s: mean response 0.1 + 0.8 · 0.1 / (2 · 0.2) = 0.3 s.
-        let mut net = ExactNetwork::new(1, RngStreams::new(6).stream("exact-test"));
-        net.set_endpoints(
-            0,
-            &[Endpoint {
-                pod: 0,
-                serving: true,
-            }],
-        );
         let p = WorkloadParams {
             service: ServiceTime::Constant,
             ..params(8.0, 10.0, 1)
         };
-        let (mut sum, mut served) = (0.0, 0.0);
-        for i in 0..20_000u32 {
-            net.run_tick(
-                vec![p.clone()],
-                f64::from(i) * 10.0,
-                f64::from(i + 1) * 10.0,
-            );
-            if i >= 100 {
-                sum += net.ticks[0].response_sum_s;
-                served += net.ticks[0].served;
-            }
-        }
-        let mean = sum / served;
+        let mean = mean_response_one_pod(p, 6);
         assert!((mean / 0.3 - 1.0).abs() < 0.03, "mean {mean}");
     }
 
     #[test]
     fn one_core_shared_by_many_slots_is_processor_sharing() {
         // 16 slots on one core at ρ = 0.7: M/M/1-PS, mean response E[S] / (1 − ρ).
-        let mut net = ExactNetwork::new(1, RngStreams::new(5).stream("exact-test"));
-        net.set_endpoints(
-            0,
-            &[Endpoint {
-                pod: 0,
-                serving: true,
-            }],
-        );
         let p = WorkloadParams {
             cores: 1.0,
             ..params(7.0, 10.0, 16)
         };
-        let (mut sum, mut served) = (0.0, 0.0);
-        for i in 0..20_000u32 {
-            net.run_tick(
-                vec![p.clone()],
-                f64::from(i) * 10.0,
-                f64::from(i + 1) * 10.0,
-            );
-            if i >= 100 {
-                sum += net.ticks[0].response_sum_s;
-                served += net.ticks[0].served;
-            }
-        }
-        let mean = sum / served;
+        let mean = mean_response_one_pod(p, 5);
         assert!((mean / (0.1 / 0.3) - 1.0).abs() < 0.03, "mean {mean}");
     }
 

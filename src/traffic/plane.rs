@@ -73,6 +73,21 @@ struct WorkloadTraffic {
     latency: LatencyBook,
 }
 
+impl WorkloadTraffic {
+    /// The workload's own offered rate over `[t0, t1]`: the curve's mean times the burst
+    /// factor (which advances the burst process, so call it once per tick).
+    fn offered_rate(&mut self, spec: &crate::scenario::WorkloadSpec, t0: f64, t1: f64) -> f64 {
+        if t1 <= t0 {
+            return 0.0;
+        }
+        let burst = match (&mut self.burst, &spec.traffic.bursts) {
+            (Some(state), Some(b)) => state.factor(b, &mut self.burst_rng, t0, t1),
+            _ => 1.0,
+        };
+        spec.traffic.mean_rate(t0, t1) * burst
+    }
+}
+
 /// The traffic side of a run.
 #[derive(Debug)]
 pub struct TrafficPlane {
@@ -190,17 +205,9 @@ impl TrafficPlane {
             let cores = average_cores_per_ready_pod(world, w);
             let spec = &world.specs[w];
             let service = spec.service;
-            let wt = &mut self.workloads[w];
-            let burst = match (&mut wt.burst, &spec.traffic.bursts) {
-                (Some(state), Some(b)) => state.factor(b, &mut wt.burst_rng, t0, t1),
-                _ => 1.0,
-            };
+            let rate_rps = self.workloads[w].offered_rate(spec, t0, t1);
             params.push(WorkloadParams {
-                rate_rps: if dt_s > 0.0 {
-                    spec.traffic.mean_rate(t0, t1) * burst
-                } else {
-                    0.0
-                },
+                rate_rps,
                 mu: 1.0 / service.cpu_seconds_per_request,
                 service: service.service_time,
                 // No Ready pod: nothing listed answers, so the cores are never used.
@@ -249,15 +256,7 @@ impl TrafficPlane {
         let spec = &world.specs[w];
         let service = spec.service;
         let wt = &mut self.workloads[w];
-        let burst = match (&mut wt.burst, &spec.traffic.bursts) {
-            (Some(state), Some(b)) => state.factor(b, &mut wt.burst_rng, t0, t1),
-            _ => 1.0,
-        };
-        let expected = if dt_s > 0.0 {
-            spec.traffic.mean_rate(t0, t1) * burst * dt_s
-        } else {
-            0.0
-        };
+        let expected = wt.offered_rate(spec, t0, t1) * dt_s;
         let external = match spec.arrivals {
             Arrivals::Fluid => expected,
             Arrivals::Poisson => poisson(&mut wt.arrivals_rng, expected),
