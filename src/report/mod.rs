@@ -8,8 +8,9 @@ pub mod csv;
 pub mod summary;
 
 use crate::sim::RunOutput;
-use atomic::write_atomic;
+use atomic::write_atomic_with;
 use csv::CsvBuilder;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use summary::{Summary, summarize};
 
@@ -40,20 +41,31 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<Summary, ReportError> {
         source,
     })?;
     let summary = summarize(out);
-    let files = [
-        ("summary.json", summary_json(&summary)),
-        ("summary.csv", summary_csv(&summary)),
-        ("workloads.csv", workloads_csv(out)),
-        ("timeseries.csv", timeseries_csv(out)),
-        ("nodes.csv", nodes_csv(out)),
-        ("events.csv", events_csv(out)),
+    let files: [(&str, Render); 6] = [
+        ("summary.json", |_, s, w| {
+            w.write_all(summary_json(s).as_bytes())
+        }),
+        ("summary.csv", |_, s, w| {
+            w.write_all(summary_csv(s).as_bytes())
+        }),
+        ("workloads.csv", |o, _, w| {
+            w.write_all(workloads_csv(o).as_bytes())
+        }),
+        ("timeseries.csv", |o, _, w| timeseries_csv(o, w)),
+        ("nodes.csv", |o, _, w| nodes_csv(o, w)),
+        ("events.csv", |o, _, w| events_csv(o, w)),
     ];
-    for (name, text) in files {
+    debug_assert!(files.iter().map(|f| f.0).eq(RUN_FILES));
+    for (name, render) in files {
         let path = dir.join(name);
-        write_atomic(&path, text.as_bytes()).map_err(|source| ReportError { path, source })?;
+        write_atomic_with(&path, |w| render(out, &summary, w))
+            .map_err(|source| ReportError { path, source })?;
     }
     Ok(summary)
 }
+
+/// Streams one run file's text.
+type Render = fn(&RunOutput, &Summary, &mut dyn Write) -> std::io::Result<()>;
 
 /// summary.json text (pretty, trailing newline).
 pub fn summary_json(summary: &Summary) -> String {
@@ -116,7 +128,7 @@ fn workloads_csv(out: &RunOutput) -> String {
     b.finish()
 }
 
-fn timeseries_csv(out: &RunOutput) -> String {
+fn timeseries_csv(out: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
     let mut b = CsvBuilder::with_header(&[
         "time_s",
         "workload",
@@ -129,7 +141,7 @@ fn timeseries_csv(out: &RunOutput) -> String {
         "latency_p99_ms",
     ]);
     for r in &out.recorder.timeseries {
-        b.field(&r.time.to_string())
+        b.display(r.time)
             .field(&out.scenario.workloads[r.workload as usize].name)
             .int(r.replicas_desired)
             .int(r.replicas_ready)
@@ -139,11 +151,12 @@ fn timeseries_csv(out: &RunOutput) -> String {
             .float(r.cpu_utilization, 4)
             .opt_float(r.latency_p99_ms, 3);
         b.end_row();
+        b.spill(w)?;
     }
-    b.finish()
+    b.finish_into(w)
 }
 
-fn nodes_csv(out: &RunOutput) -> String {
+fn nodes_csv(out: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
     let mut b = CsvBuilder::with_header(&[
         "time_s",
         "pool",
@@ -158,7 +171,7 @@ fn nodes_csv(out: &RunOutput) -> String {
     ]);
     for r in &out.recorder.nodes {
         let pool = &out.scenario.pools[r.pool as usize];
-        b.field(&r.time.to_string())
+        b.display(r.time)
             .field(&pool.name)
             .field(&pool.instance_type)
             .int(r.nodes_ready)
@@ -169,20 +182,22 @@ fn nodes_csv(out: &RunOutput) -> String {
             .int(r.memory_requested_bytes)
             .float(r.cost_per_hour_usd, 6);
         b.end_row();
+        b.spill(w)?;
     }
-    b.finish()
+    b.finish_into(w)
 }
 
-fn events_csv(out: &RunOutput) -> String {
+fn events_csv(out: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
     let mut b = CsvBuilder::with_header(&["time_s", "kind", "object", "reason", "message"]);
     for e in &out.recorder.events {
         let (kind, object, reason, message) = e.render(&out.world);
-        b.field(&e.time.to_string())
+        b.display(e.time)
             .field(kind)
             .field(&object)
             .field(reason)
             .field(&message);
         b.end_row();
+        b.spill(w)?;
     }
-    b.finish()
+    b.finish_into(w)
 }
