@@ -6,6 +6,7 @@
 //! (the fluid model); the control plane reacts to discrete events in between.
 
 use crate::cluster::{PodId, PodState, WorkloadId, World};
+use crate::control::hpa::HpaController;
 use crate::control::replicaset;
 use crate::control::scheduler::Scheduler;
 use crate::control::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
@@ -37,6 +38,8 @@ pub enum Event {
     FlushUnschedulable,
     /// The earliest scheduling back-off ended.
     BackoffFlush,
+    /// The HPA controller syncs a workload's HorizontalPodAutoscaler.
+    HpaSync(WorkloadId),
 }
 
 /// Why a run stopped early.
@@ -84,6 +87,7 @@ struct Simulation {
     scheduler: Scheduler,
     recorder: Recorder,
     traffic: TrafficPlane,
+    hpa: HpaController,
     stopped_answering: Vec<PodId>,
     cycle_scheduled: bool,
     flush_scheduled: bool,
@@ -108,6 +112,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         scheduler,
         recorder: Recorder::new(scenario.workloads.len(), &initial),
         traffic: TrafficPlane::new(scenario, &streams),
+        hpa: HpaController::new(scenario.hpa_controller, scenario.workloads.len()),
         stopped_answering: Vec::new(),
         cycle_scheduled: false,
         flush_scheduled: false,
@@ -133,6 +138,16 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         scenario.metrics_tick.min(scenario.duration),
         Event::MetricsTick,
     );
+    // Each HPA first syncs one period after its workload appears (metrics-server has a
+    // sample by then), after the metrics tick of the same instant.
+    for (w, spec) in scenario.workloads.iter().enumerate() {
+        if spec.hpa.is_some() {
+            sim.engine.schedule_at(
+                spec.create_at.saturating_add(sim.hpa.sync_period()),
+                Event::HpaSync(WorkloadId(w as u32)),
+            );
+        }
+    }
     let end = scenario.duration;
     while let Some(event) = sim.engine.pop_until(end) {
         sim.dispatch(event);
@@ -223,6 +238,15 @@ impl Simulation {
                 self.flush_scheduled = false;
                 self.scheduler.flush(&mut self.world, now);
                 self.arm_scheduler();
+            }
+            Event::HpaSync(w) => {
+                if let Some(replicas) = self.hpa.sync(&mut self.world, w, now, &mut self.recorder) {
+                    self.world.workloads[w.0 as usize].desired = replicas;
+                    self.engine
+                        .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
+                }
+                self.engine
+                    .schedule_in(self.hpa.sync_period(), Event::HpaSync(w));
             }
             Event::BackoffFlush => {
                 if self.backoff_timer.is_some_and(|t| t <= now) {

@@ -200,6 +200,7 @@ fn output_folder_holds_only_the_finished_files() {
     assert_eq!(
         names,
         [
+            "autoscaling.csv",
             "events.csv",
             "nodes.csv",
             "summary.csv",

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod endpoints;
 pub mod labels;
 pub mod topology;
+pub mod usage;
 pub mod world;
 
 pub use world::{Node, NodeId, Pod, PodId, PodState, PoolId, WorkloadId, WorkloadState, World};

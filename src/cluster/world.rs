@@ -100,6 +100,8 @@ pub struct Pod {
     pub node: Option<NodeId>,
     /// Creation time.
     pub created_at: SimTime,
+    /// When its container started (`status.startTime` as the HPA reads it).
+    pub running_at: Option<SimTime>,
     /// When it became Ready.
     pub ready_at: Option<SimTime>,
     /// Since when it has been failing to schedule (None if never failed or now bound).
@@ -143,9 +145,9 @@ pub struct WorkloadState {
     pub failing_ms_since_tick: f64,
     /// When the endpoint integrals were last brought up to date.
     pub endpoints_integrated_to: SimTime,
-    /// CPU one Ready pod used over the last metrics tick (base + requests, capped by the
-    /// limit), milli-cores: what metrics-server would report to the HPA.
-    pub cpu_usage_milli_per_pod: f64,
+    /// The last metrics sample: what metrics-server and the custom-metrics adapter
+    /// report to the HPA and the VPA recommender.
+    pub usage: super::usage::UsageSample,
 }
 
 /// All mutable cluster state of one run.
@@ -342,6 +344,7 @@ impl World {
             state: PodState::Pending,
             node: None,
             created_at: now,
+            running_at: None,
             ready_at: None,
             unschedulable_since: None,
             last_attempt: now,
@@ -419,6 +422,9 @@ impl World {
         let p = &mut self.pods[pod.0 as usize];
         let was_ready = p.state == PodState::Ready;
         p.state = state;
+        if matches!(state, PodState::Running | PodState::Ready) && p.running_at.is_none() {
+            p.running_at = Some(now);
+        }
         if state == PodState::Ready {
             p.ready_at = Some(now);
         }

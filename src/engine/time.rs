@@ -40,6 +40,15 @@ impl SimTime {
         SimTime(self.0.saturating_add(other.0))
     }
 
+    /// `self − other`, or None when that would be before the start of time (a window
+    /// reaching back past t = 0 has no cutoff).
+    pub const fn checked_sub(self, other: SimTime) -> Option<SimTime> {
+        match self.0.checked_sub(other.0) {
+            Some(ms) => Some(SimTime(ms)),
+            None => None,
+        }
+    }
+
     /// Subtracts, stopping at zero.
     pub const fn saturating_sub(self, other: SimTime) -> SimTime {
         SimTime(self.0.saturating_sub(other.0))

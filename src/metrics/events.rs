@@ -137,6 +137,39 @@ pub enum EventKind {
         /// Deleted pod.
         pod: PodId,
     },
+    /// The HPA changed a workload's replicas.
+    SuccessfulRescale {
+        /// The scaled workload.
+        workload: WorkloadId,
+        /// Its new `spec.replicas`.
+        new_size: u32,
+        /// Why, as upstream words it.
+        reason: RescaleReason,
+    },
+    /// The HPA could not compute a proposal from its metrics (a warning; emitted when the
+    /// message changes, not on every sync).
+    FailedComputeMetricsReplicas {
+        /// The workload.
+        workload: WorkloadId,
+        /// Upstream's error text.
+        message: String,
+    },
+}
+
+/// The `reason:` part of a `SuccessfulRescale` message (upstream `rescaleReason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RescaleReason {
+    /// The metric (index into the HPA's metrics) with the largest proposal was above target.
+    AboveTarget(u32),
+    /// Every proposal was below the current count.
+    AllBelowTarget,
+    /// `spec.replicas` was above `maxReplicas`.
+    AboveMax,
+    /// `spec.replicas` was below `minReplicas`.
+    BelowMin,
+    /// The proposal equalled the current count; stabilization moved it (upstream leaves
+    /// the reason empty).
+    Unchanged,
 }
 
 /// An event at a time.
@@ -208,6 +241,43 @@ impl EventRecord {
                 world.specs[workload.0 as usize].name.clone(),
                 "SuccessfulDelete",
                 format!("Deleted pod: {}", world.pod_name(*pod)),
+            ),
+            EventKind::SuccessfulRescale {
+                workload,
+                new_size,
+                reason,
+            } => {
+                let spec = &world.specs[workload.0 as usize];
+                let why = match reason {
+                    RescaleReason::AboveTarget(m) => {
+                        let metric = spec
+                            .hpa
+                            .as_ref()
+                            .and_then(|h| h.metrics.get(*m as usize))
+                            .map_or("", |m| m.description.as_str());
+                        format!("{metric} above target")
+                    }
+                    RescaleReason::AllBelowTarget => "All metrics below target".into(),
+                    RescaleReason::AboveMax => {
+                        "Current number of replicas above Spec.MaxReplicas".into()
+                    }
+                    RescaleReason::BelowMin => {
+                        "Current number of replicas below Spec.MinReplicas".into()
+                    }
+                    RescaleReason::Unchanged => String::new(),
+                };
+                (
+                    "HorizontalPodAutoscaler",
+                    spec.name.clone(),
+                    "SuccessfulRescale",
+                    format!("New size: {new_size}; reason: {why}"),
+                )
+            }
+            EventKind::FailedComputeMetricsReplicas { workload, message } => (
+                "HorizontalPodAutoscaler",
+                world.specs[workload.0 as usize].name.clone(),
+                "FailedComputeMetricsReplicas",
+                message.clone(),
             ),
         }
     }

@@ -78,6 +78,8 @@ pub struct Recorder {
     pub events: Vec<EventRecord>,
     /// Totals per workload.
     pub workloads: Vec<WorkloadTotals>,
+    /// Every HPA sync's decision (autoscaling.csv), in time order.
+    pub hpa_syncs: Vec<crate::control::hpa::SyncRecord>,
     /// Pods created by controllers.
     pub pods_created: u64,
     /// Pods evicted (node failure, preemption).

@@ -15,13 +15,14 @@ use std::path::{Path, PathBuf};
 use summary::{Summary, summarize};
 
 /// Files a run writes, in the order they are written.
-pub const RUN_FILES: [&str; 6] = [
+pub const RUN_FILES: [&str; 7] = [
     "summary.json",
     "summary.csv",
     "workloads.csv",
     "timeseries.csv",
     "nodes.csv",
     "events.csv",
+    "autoscaling.csv",
 ];
 
 /// Why reports could not be written.
@@ -41,7 +42,7 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<Summary, ReportError> {
         source,
     })?;
     let summary = summarize(out);
-    let files: [(&str, Render); 6] = [
+    let files: [(&str, Render); 7] = [
         ("summary.json", |_, s, w| {
             w.write_all(summary_json(s).as_bytes())
         }),
@@ -54,6 +55,7 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<Summary, ReportError> {
         ("timeseries.csv", |o, _, w| timeseries_csv(o, w)),
         ("nodes.csv", |o, _, w| nodes_csv(o, w)),
         ("events.csv", |o, _, w| events_csv(o, w)),
+        ("autoscaling.csv", |o, _, w| autoscaling_csv(o, w)),
     ];
     debug_assert!(files.iter().map(|f| f.0).eq(RUN_FILES));
     for (name, render) in files {
@@ -198,6 +200,56 @@ fn events_csv(out: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
             .field(&message);
         b.end_row();
         b.spill(w)?;
+    }
+    b.finish_into(w)
+}
+
+/// One row per HPA sync and metric: what each metric read, what it proposed, and what the
+/// controller wrote after stabilization and rate limits.
+fn autoscaling_csv(out: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
+    let mut b = CsvBuilder::with_header(&[
+        "time_s",
+        "workload",
+        "metric",
+        "target_type",
+        "current_value",
+        "target_value",
+        "metric_proposal",
+        "replicas_current",
+        "replicas_proposed",
+        "replicas_desired",
+        "limited_by",
+    ]);
+    for r in &out.recorder.hpa_syncs {
+        let spec = &out.scenario.workloads[r.workload as usize];
+        let metrics = spec.hpa.as_ref().map_or(&[][..], |h| &h.metrics[..]);
+        let rows = r.metrics.len().max(1);
+        for i in 0..rows {
+            b.display(r.time).field(&spec.name);
+            match (r.metrics.get(i), metrics.get(i)) {
+                (Some(reading), Some(m)) => {
+                    b.field(&m.name)
+                        .field(m.target.type_name())
+                        .opt_float(reading.current, 3)
+                        .float(reading.target, 3);
+                    match reading.proposal {
+                        Some(p) => b.int(p),
+                        None => b.field(""),
+                    };
+                }
+                _ => {
+                    b.field("").field("").field("").field("").field("");
+                }
+            }
+            b.int(r.current);
+            match r.proposed {
+                Some(p) => b.int(p),
+                None => b.field(""),
+            };
+            b.int(r.desired).field(r.limit);
+            b.end_row();
+            b.spill(w)?;
+        }
     }
     b.finish_into(w)
 }

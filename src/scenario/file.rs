@@ -60,6 +60,12 @@ pub struct ScenarioFile {
     pub pod_disruption_budgets: Vec<PodDisruptionBudgetFile>,
     /// Safety limits against runaway scenarios.
     pub limits: Option<LimitsFile>,
+    /// Settings of the simulated kube-controller-manager (the HPA controller's flags).
+    pub controllers: Option<super::autoscaling::ControllersFile>,
+    /// Your metric names mapped to the ones kubesim measures (e.g.
+    /// `http_requests_per_second: requests_per_second`), so a real HPA spec pastes as is.
+    #[serde(default)]
+    pub metric_aliases: BTreeMap<String, String>,
 }
 
 /// A PersistentVolume bound to a claim (`spec.claimRef.name` → `claim`), flattened.
@@ -248,6 +254,8 @@ pub struct WorkloadFile {
     /// Other workloads each request calls, in order, while it holds its slot.
     #[serde(default)]
     pub calls: Vec<CallFile>,
+    /// A HorizontalPodAutoscaler's `spec` (autoscaling/v2) scaling this workload.
+    pub hpa: Option<super::autoscaling::HpaFile>,
 }
 
 /// One downstream call of a workload's requests.
@@ -531,6 +539,10 @@ pub struct ServiceModelFile {
     pub timeout: Option<Spanned<Duration>>,
     /// CPU a pod uses with no requests (runtime, health checks, background work).
     pub base_cpu: Option<Spanned<Quantity>>,
+    /// Memory a pod uses with no requests (default: its memory request).
+    pub base_memory: Option<Spanned<Quantity>>,
+    /// Memory each request in flight holds (default 0).
+    pub memory_per_request: Option<Spanned<Quantity>>,
     /// Shape of the CPU time around `cpuPerRequest`: `exponential` (default), `constant`
     /// or `lognormal` (with `cv`).
     pub service_time: Option<Spanned<String>>,

@@ -3,6 +3,7 @@
 //! Two levels: [`file`] mirrors the YAML (with positions), [`model`] is the typed,
 //! validated scenario in simulation units. [`load`] connects them and applies `--set`.
 
+pub mod autoscaling;
 pub mod duration;
 pub mod error;
 pub mod file;

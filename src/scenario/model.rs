@@ -45,6 +45,8 @@ pub struct Scenario {
     pub images: Vec<(String, u64)>,
     /// Safety limits.
     pub limits: Limits,
+    /// The HPA controller's settings.
+    pub hpa_controller: crate::control::hpa::spec::HpaControllerConfig,
 }
 
 /// One node pool.
@@ -232,6 +234,8 @@ pub struct WorkloadSpec {
     pub node_name: Option<String>,
     /// Explicit topology spread constraints (empty: the scheduler's system defaults apply).
     pub spread: Vec<SpreadConstraint>,
+    /// The HorizontalPodAutoscaler scaling it, if any.
+    pub hpa: Option<crate::control::hpa::spec::HpaSpec>,
 }
 
 /// A pod label selector (`matchLabels` plus `matchExpressions`).
@@ -381,6 +385,10 @@ pub struct ServiceModel {
     pub timeout: SimTime,
     /// CPU a pod uses when idle, milli-cores.
     pub base_cpu_milli: u64,
+    /// Memory a pod uses when idle, bytes (None: its memory request).
+    pub base_memory_bytes: Option<u64>,
+    /// Memory each request in flight holds, bytes.
+    pub memory_per_request_bytes: u64,
     /// Shape of the per-request CPU time.
     pub service_time: crate::traffic::queueing::ServiceTime,
     /// Client retries.

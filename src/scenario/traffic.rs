@@ -26,6 +26,8 @@ pub(super) fn validate_service(cx: &mut Ctx, w: &WorkloadFile, f: &str) -> Servi
         concurrency: 1,
         timeout: DEFAULT_TIMEOUT,
         base_cpu_milli: 0,
+        base_memory_bytes: None,
+        memory_per_request_bytes: 0,
         service_time: ServiceTime::Exponential,
         retries: None,
     };
@@ -80,6 +82,13 @@ pub(super) fn validate_service(cx: &mut Ctx, w: &WorkloadFile, f: &str) -> Servi
     };
     if let Some(q) = &s.base_cpu {
         model.base_cpu_milli = quantity(cx, q, &format!("{f}.service.baseCpu"), true).unwrap_or(0);
+    }
+    if let Some(q) = &s.base_memory {
+        model.base_memory_bytes = quantity(cx, q, &format!("{f}.service.baseMemory"), false);
+    }
+    if let Some(q) = &s.memory_per_request {
+        model.memory_per_request_bytes =
+            quantity(cx, q, &format!("{f}.service.memoryPerRequest"), false).unwrap_or(0);
     }
     if let Some(r) = &s.retries {
         let attempts = count_in(

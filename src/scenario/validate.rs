@@ -174,6 +174,15 @@ pub fn validate(
         &raw.persistent_volumes,
     );
     super::traffic::validate_calls(&mut cx, &raw.workloads.value, &mut workloads);
+    let hpa_controller =
+        super::autoscaling::validate_controllers(&mut cx, raw.controllers.as_ref());
+    super::autoscaling::validate_hpas(
+        &mut cx,
+        &raw.workloads.value,
+        &mut workloads,
+        &hpa_controller,
+        &raw.metric_aliases,
+    );
     let request_model = keyword_or(
         &mut cx,
         raw.request_model.as_ref(),
@@ -242,6 +251,7 @@ pub fn validate(
         images: cx.images,
         scheduler,
         limits,
+        hpa_controller,
     })
 }
 
@@ -770,6 +780,7 @@ fn validate_workloads(
             host_ports: Vec::new(),
             node_name: None,
             spread: Vec::new(),
+            hpa: None,
         });
     }
     if total_replicas > u64::from(limits.max_pods) {

@@ -23,6 +23,7 @@ use super::bursts::BurstState;
 use super::exact::{Endpoint, ExactNetwork, WorkloadParams};
 use super::latency_book::LatencyBook;
 use super::queueing::{LatencyDist, ServiceTime, TickLoad, TickOutcome, reshape, serve_tick};
+use crate::cluster::usage::UsageSample;
 use crate::cluster::{PodState, World};
 use crate::engine::{RngStreams, SimRng, SimTime};
 use crate::metrics::{Recorder, TimeseriesRow};
@@ -221,6 +222,7 @@ impl TrafficPlane {
             });
         }
         network.run_tick(params, t0, t1);
+        let in_network = network.in_flight_by_workload();
         for w in 0..world.specs.len() {
             let t = &network.ticks[w];
             let totals = &mut rec.workloads[w];
@@ -235,6 +237,14 @@ impl TrafficPlane {
                 failed: t.failed,
                 cpu_cores_used: if dt_s > 0.0 { t.cpu_s / dt_s } else { 0.0 },
                 p99_s: t.latency.quantile(0.99),
+                // Little's law over the tick's completed requests.
+                in_flight: if dt_s > 0.0 {
+                    t.response_sum_s / dt_s
+                } else {
+                    0.0
+                },
+                queued: (in_network.get(w).copied().unwrap_or(0.0) - capacity_slots(world, w))
+                    .max(0.0),
             };
             record_row(world, rec, w, now, dt_s, figures);
         }
@@ -502,6 +512,13 @@ impl TrafficPlane {
                 failed: final_failed,
                 cpu_cores_used: outcome.cpu_cores_used,
                 p99_s: tick_p99,
+                // Little's law: requests hold their slot through their calls.
+                in_flight: if dt_s > 0.0 {
+                    served / dt_s * self.workloads[w].e2e_mean_s
+                } else {
+                    0.0
+                },
+                queued: outcome.backlog,
             },
         );
     }
@@ -536,9 +553,14 @@ struct TickFigures {
     failed: f64,
     cpu_cores_used: f64,
     p99_s: Option<f64>,
+    /// Requests being served, time average.
+    in_flight: f64,
+    /// Requests waiting at the end of the tick.
+    queued: f64,
 }
 
-/// Writes a workload's time-series row and its per-pod CPU usage (what the HPA reads).
+/// Writes a workload's time-series row and its usage sample (what the HPA and the VPA
+/// recommender read).
 fn record_row(
     world: &mut World,
     rec: &mut Recorder,
@@ -562,7 +584,30 @@ fn record_row(
     } else {
         0.0
     };
-    world.workloads[w].cpu_usage_milli_per_pod = per_pod;
+    let ready_pods = world.workloads[w].ready;
+    let base_memory = spec
+        .service
+        .base_memory_bytes
+        .unwrap_or(spec.memory_request_bytes) as f64;
+    let per_request_memory = spec.service.memory_per_request_bytes as f64;
+    let idle_cpu = match spec.cpu_limit_milli {
+        Some(limit) => (spec.service.base_cpu_milli as f64).min(limit as f64),
+        None => spec.service.base_cpu_milli as f64,
+    };
+    world.workloads[w].usage = UsageSample {
+        at: now,
+        window: SimTime::from_millis((dt_s * 1000.0).round() as u64),
+        cpu_milli_serving: per_pod,
+        cpu_milli_idle: idle_cpu,
+        memory_bytes_serving: base_memory
+            + per_request_memory * f.in_flight / f64::from(ready_pods.max(1)),
+        memory_bytes_idle: base_memory,
+        rps_per_pod: per_s(f.offered) / f64::from(ready_pods.max(1)),
+        rps_total: per_s(f.offered),
+        in_flight_total: f.in_flight,
+        queue_total: f.queued,
+        ready_pods,
+    };
     let ws = &world.workloads[w];
     rec.timeseries.push(TimeseriesRow {
         time: now,
@@ -579,6 +624,11 @@ fn record_row(
         },
         latency_p99_ms: f.p99_s.map(|s| s * 1000.0),
     });
+}
+
+/// Requests a workload's Ready pods can work on at once.
+fn capacity_slots(world: &World, w: usize) -> f64 {
+    f64::from(world.workloads[w].ready) * f64::from(world.specs[w].service.concurrency)
 }
 
 /// Mean CPU cores a Ready pod of workload `w` can use: its limit when it has one, otherwise
