@@ -4,6 +4,7 @@
 mod util;
 
 mod bad_input;
+mod autoscaling;
 mod behaviour;
 mod cli;
 mod determinism;

@@ -1,7 +1,7 @@
 //! The traffic side end to end: the fluid model against the exact per-request model on the
 //! shipped scenarios, call graphs, retries, endpoint propagation, uptime, access-log replay.
 
-use crate::util::{read_csv, repo, run_scenario, scratch, summary};
+use crate::util::{read_csv, repo, run_scenario, scratch, summary, variant};
 use std::path::{Path, PathBuf};
 
 fn workload_row(dir: &Path, name: &str) -> std::collections::BTreeMap<String, String> {
@@ -17,17 +17,6 @@ fn num(row: &std::collections::BTreeMap<String, String>, key: &str) -> f64 {
     row[key]
         .parse()
         .unwrap_or_else(|_| panic!("{key} = {:?} is not a number", row[key]))
-}
-
-/// Writes `scenario` with `from` replaced by `to` into a scratch folder and returns its
-/// path (the fixtures it is used on name no relative files).
-fn variant(scenario: &str, from: &str, to: &str) -> PathBuf {
-    let text = std::fs::read_to_string(repo().join(scenario)).expect("fixture");
-    assert!(text.contains(from), "{scenario} has no `{from}`");
-    let dir = scratch("variant");
-    let path = dir.join("variant.yaml");
-    std::fs::write(&path, text.replace(from, to)).expect("write variant");
-    path
 }
 
 #[test]

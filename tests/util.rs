@@ -123,3 +123,14 @@ pub fn summary(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
     serde_json::from_str(&text).expect("summary.json is JSON")
 }
+
+/// Writes `scenario` with `from` replaced by `to` into a scratch folder and returns its
+/// path (the fixtures it is used on name no relative files).
+pub fn variant(scenario: &str, from: &str, to: &str) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join(scenario)).expect("fixture");
+    assert!(text.contains(from), "{scenario} has no `{from}`");
+    let dir = scratch("variant");
+    let path = dir.join("variant.yaml");
+    std::fs::write(&path, text.replace(from, to)).expect("write variant");
+    path
+}

@@ -509,6 +509,18 @@ pub(super) fn validate_hpas(
                 metrics.push(spec);
             }
         }
+        let memory_model = workloads
+            .get(i)
+            .is_some_and(|w| w.service.base_memory_bytes.is_some());
+        for (j, m) in metrics.iter().enumerate() {
+            if m.source == MetricSource::Resource(Resource::Memory) && !memory_model {
+                cx.err(
+                    h.metrics.get(j).map(|m| m.kind.referenced),
+                    format!("{f}.metrics[{j}].resource.name"),
+                    "scaling on memory needs a memory model: set service.baseMemory (and service.memoryPerRequest) for this workload",
+                );
+            }
+        }
         if h.metrics.is_empty() {
             metrics.push(MetricSpec {
                 name: "cpu".into(),
