@@ -10,6 +10,7 @@ use crate::control::hpa::HpaController;
 use crate::control::replicaset;
 use crate::control::scheduler::Scheduler;
 use crate::control::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
+use crate::control::vpa::VpaRecommender;
 use crate::engine::{Engine, RngStreams, SimTime};
 use crate::metrics::{NodeRow, Recorder};
 use crate::scenario::Scenario;
@@ -88,6 +89,7 @@ struct Simulation {
     recorder: Recorder,
     traffic: TrafficPlane,
     hpa: HpaController,
+    vpa: VpaRecommender,
     stopped_answering: Vec<PodId>,
     cycle_scheduled: bool,
     flush_scheduled: bool,
@@ -113,6 +115,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         recorder: Recorder::new(scenario.workloads.len(), &initial),
         traffic: TrafficPlane::new(scenario, &streams),
         hpa: HpaController::new(scenario.hpa_controller, scenario.workloads.len()),
+        vpa: VpaRecommender::new(&world),
         stopped_answering: Vec::new(),
         cycle_scheduled: false,
         flush_scheduled: false,
@@ -175,6 +178,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         sim.recorder.workloads[w].uptime = sim.world.uptime(w, end);
     }
     sim.recorder.finish(end);
+    sim.recorder.vpa = sim.vpa.recommendations(&sim.world);
     Ok(RunOutput {
         events_processed: sim.engine.events_processed(),
         scenario: sim.scenario,
@@ -334,6 +338,7 @@ impl Simulation {
     fn metrics_tick(&mut self, now: SimTime) {
         self.traffic
             .tick(&mut self.world, self.last_tick, now, &mut self.recorder);
+        self.vpa.observe(&self.world, now);
         for (p, nodes) in self.world.pool_nodes.iter().enumerate() {
             let mut row = NodeRow {
                 time: now,

@@ -58,10 +58,16 @@ fn the_hpa_follows_a_spike_in_bounded_steps_and_holds_the_scale_down() {
     // Before the spike (00:30) the 3 pods need no more: no rescale.
     let events = rescales(&dir);
     let first = events.first().expect("the HPA rescaled");
-    assert!(first.0 > 1800.0 && first.0 <= 1800.0 + 120.0, "first rescale at {}", first.0);
+    assert!(
+        first.0 > 1800.0 && first.0 <= 1800.0 + 120.0,
+        "first rescale at {}",
+        first.0
+    );
     assert!(
         first.1.starts_with("New size: ")
-            && first.1.ends_with("; reason: cpu resource utilization (percentage of request) above target"),
+            && first.1.ends_with(
+                "; reason: cpu resource utilization (percentage of request) above target"
+            ),
         "{}",
         first.1
     );
@@ -92,10 +98,12 @@ fn the_hpa_follows_a_spike_in_bounded_steps_and_holds_the_scale_down() {
         first_down.time,
         first_down.time - first_lower.time
     );
-    assert!(syncs
-        .iter()
-        .filter(|s| s.time > first_lower.time && s.time < first_down.time)
-        .all(|s| s.desired == s.current && s.limited_by == "ScaleDownStabilized"));
+    assert!(
+        syncs
+            .iter()
+            .filter(|s| s.time > first_lower.time && s.time < first_down.time)
+            .all(|s| s.desired == s.current && s.limited_by == "ScaleDownStabilized")
+    );
     // Back to minReplicas by the end.
     assert_eq!(syncs.last().expect("syncs").desired, 3);
 }
@@ -107,7 +115,14 @@ fn the_scale_up_rate_follows_the_behavior_or_the_legacy_rule() {
     let events = rescales(&dir);
     let sizes: Vec<u32> = events
         .iter()
-        .map(|(_, m)| m["New size: ".len()..].split(';').next().expect("size").parse().expect("n"))
+        .map(|(_, m)| {
+            m["New size: ".len()..]
+                .split(';')
+                .next()
+                .expect("size")
+                .parse()
+                .expect("n")
+        })
         .collect();
     // Default behavior: from 2 at most max(2 + 4, 2 × 2) = 6 in the first sync.
     assert_eq!(sizes.first(), Some(&6), "{events:?}");
@@ -121,11 +136,18 @@ fn the_scale_up_rate_follows_the_behavior_or_the_legacy_rule() {
     assert!((2700.0..=2700.0 + 60.0).contains(&last.0), "{last:?}");
 
     // Without `behavior` the legacy rule caps each rescale at max(2 × current, 4).
-    let legacy = variant("tests/data/scenarios/hpa-step.yaml", "      behavior: {}\n", "");
+    let legacy = variant(
+        "tests/data/scenarios/hpa-step.yaml",
+        "      behavior: {}\n",
+        "",
+    );
     let dir = run_scenario(legacy.to_str().expect("path"), &[]);
     let syncs = syncs(&dir);
     assert_eq!(
-        syncs.iter().find(|s| s.desired != s.current).map(|s| s.desired),
+        syncs
+            .iter()
+            .find(|s| s.desired != s.current)
+            .map(|s| s.desired),
         Some(4)
     );
     for s in &syncs {
@@ -161,13 +183,19 @@ fn custom_metrics_scale_on_requests_per_pod_and_in_total() {
         "        - type: Pods\n          pods:\n            metric: {name: http_requests_per_second}\n            target: {type: AverageValue, averageValue: \"50\"}\n",
     );
     let text = std::fs::read_to_string(&pods).expect("variant");
-    std::fs::write(&pods, format!("{text}metricAliases: {{http_requests_per_second: requests_per_second}}\n"))
-        .expect("alias");
+    std::fs::write(
+        &pods,
+        format!("{text}metricAliases: {{http_requests_per_second: requests_per_second}}\n"),
+    )
+    .expect("alias");
     let dir = run_scenario(pods.to_str().expect("path"), &[]);
     let peak = syncs(&dir).iter().map(|s| s.desired).max().expect("syncs");
     assert!((10..=11).contains(&peak), "peak {peak}");
     let (_, first) = rescales(&dir).into_iter().next().expect("rescaled");
-    assert!(first.ends_with("reason: pods metric http_requests_per_second above target"), "{first}");
+    assert!(
+        first.ends_with("reason: pods metric http_requests_per_second above target"),
+        "{first}"
+    );
 
     // External AverageValue of the total: the same count.
     let external = variant(
@@ -178,4 +206,52 @@ fn custom_metrics_scale_on_requests_per_pod_and_in_total() {
     let dir = run_scenario(external.to_str().expect("path"), &[]);
     let peak = syncs(&dir).iter().map(|s| s.desired).max().expect("syncs");
     assert!((10..=11).contains(&peak), "peak {peak}");
+}
+
+#[test]
+fn the_vpa_recommends_the_observed_p90_plus_its_margin() {
+    let dir = run_scenario("scenarios/hpa-spike.yaml", &[]);
+    let (h, rows) = read_csv(&dir.join("vpa.csv"));
+    assert_eq!(rows.len(), 1, "one container");
+    let r = &rows[0];
+    let n = |c: &str| col(&h, r, c).parse::<f64>().expect(c);
+    assert_eq!(col(&h, r, "container"), "web");
+    // Per-pod CPU from the time series (utilization × 500m request), one sample per Ready
+    // pod and tick: its 90th percentile plus the 15% safety margin, within the
+    // histogram's 5% buckets (and the weight decay over 2 h of a 24 h half-life).
+    let (th, trows) = read_csv(&dir.join("timeseries.csv"));
+    let mut samples: Vec<(f64, f64)> = trows
+        .iter()
+        .map(|t| {
+            let u: f64 = col(&th, t, "cpu_utilization").parse().expect("util");
+            let ready: f64 = col(&th, t, "replicas_ready").parse().expect("ready");
+            (u * 500.0, ready)
+        })
+        .collect();
+    samples.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = samples.iter().map(|s| s.1).sum();
+    let mut acc = 0.0;
+    let p90 = samples
+        .iter()
+        .find(|s| {
+            acc += s.1;
+            acc >= 0.9 * total
+        })
+        .expect("p90")
+        .0;
+    let target = n("cpu_target_m");
+    assert!(
+        (target / (p90 * 1.15) - 1.0).abs() < 0.08,
+        "target {target}m, observed p90 {p90}m"
+    );
+    assert!(n("cpu_lower_bound_m") <= target && target <= n("cpu_upper_bound_m"));
+    // Memory: 300Mi base plus 2Mi per request in flight, peak per day, plus 15%.
+    let mem = n("memory_target_bytes");
+    let base = 300.0 * 1024.0 * 1024.0;
+    assert!(
+        mem > base * 1.15 && mem < base * 1.15 * 1.1,
+        "memory target {mem}"
+    );
+    // Two hours of history: confidence = 2 h / 24 h, minus the first sample's minute.
+    assert!((n("confidence_days") - 2.0 / 24.0).abs() < 0.002);
 }

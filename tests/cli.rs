@@ -206,6 +206,7 @@ fn output_folder_holds_only_the_finished_files() {
             "summary.csv",
             "summary.json",
             "timeseries.csv",
+            "vpa.csv",
             "workloads.csv"
         ]
     );

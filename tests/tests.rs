@@ -3,8 +3,8 @@
 
 mod util;
 
-mod bad_input;
 mod autoscaling;
+mod bad_input;
 mod behaviour;
 mod cli;
 mod determinism;

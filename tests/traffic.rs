@@ -1,8 +1,8 @@
 //! The traffic side end to end: the fluid model against the exact per-request model on the
 //! shipped scenarios, call graphs, retries, endpoint propagation, uptime, access-log replay.
 
-use crate::util::{read_csv, repo, run_scenario, scratch, summary, variant};
-use std::path::{Path, PathBuf};
+use crate::util::{read_csv, run_scenario, summary, variant};
+use std::path::Path;
 
 fn workload_row(dir: &Path, name: &str) -> std::collections::BTreeMap<String, String> {
     let (header, rows) = read_csv(&dir.join("workloads.csv"));

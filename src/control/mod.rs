@@ -7,3 +7,4 @@ pub mod hpa;
 pub mod replicaset;
 
 pub mod scheduler;
+pub mod vpa;

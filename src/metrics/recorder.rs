@@ -78,6 +78,8 @@ pub struct Recorder {
     pub events: Vec<EventRecord>,
     /// Totals per workload.
     pub workloads: Vec<WorkloadTotals>,
+    /// VPA recommendations at the end of the run (vpa.csv).
+    pub vpa: Vec<crate::control::vpa::Recommendation>,
     /// Every HPA sync's decision (autoscaling.csv), in time order.
     pub hpa_syncs: Vec<crate::control::hpa::SyncRecord>,
     /// Pods created by controllers.

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use summary::{Summary, summarize};
 
 /// Files a run writes, in the order they are written.
-pub const RUN_FILES: [&str; 7] = [
+pub const RUN_FILES: [&str; 8] = [
     "summary.json",
     "summary.csv",
     "workloads.csv",
@@ -23,6 +23,7 @@ pub const RUN_FILES: [&str; 7] = [
     "nodes.csv",
     "events.csv",
     "autoscaling.csv",
+    "vpa.csv",
 ];
 
 /// Why reports could not be written.
@@ -42,7 +43,7 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<Summary, ReportError> {
         source,
     })?;
     let summary = summarize(out);
-    let files: [(&str, Render); 7] = [
+    let files: [(&str, Render); 8] = [
         ("summary.json", |_, s, w| {
             w.write_all(summary_json(s).as_bytes())
         }),
@@ -56,6 +57,7 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<Summary, ReportError> {
         ("nodes.csv", |o, _, w| nodes_csv(o, w)),
         ("events.csv", |o, _, w| events_csv(o, w)),
         ("autoscaling.csv", |o, _, w| autoscaling_csv(o, w)),
+        ("vpa.csv", |o, _, w| w.write_all(vpa_csv(o).as_bytes())),
     ];
     debug_assert!(files.iter().map(|f| f.0).eq(RUN_FILES));
     for (name, render) in files {
@@ -252,4 +254,41 @@ fn autoscaling_csv(out: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
         }
     }
     b.finish_into(w)
+}
+
+/// One row per workload container: the VPA recommender's requests next to the current ones.
+fn vpa_csv(out: &RunOutput) -> String {
+    let mut b = CsvBuilder::with_header(&[
+        "workload",
+        "container",
+        "cpu_request_m",
+        "cpu_target_m",
+        "cpu_lower_bound_m",
+        "cpu_upper_bound_m",
+        "memory_request_bytes",
+        "memory_target_bytes",
+        "memory_lower_bound_bytes",
+        "memory_upper_bound_bytes",
+        "confidence_days",
+    ]);
+    for r in &out.recorder.vpa {
+        let spec = &out.scenario.workloads[r.workload as usize];
+        let req = spec
+            .container_requests
+            .iter()
+            .find(|c| c.name == r.container);
+        b.field(&spec.name)
+            .field(&r.container)
+            .int(req.map_or(0, |c| c.cpu_request_milli))
+            .int(r.cpu_milli[0])
+            .int(r.cpu_milli[1])
+            .int(r.cpu_milli[2])
+            .int(req.map_or(0, |c| c.memory_request_bytes))
+            .int(r.memory_bytes[0])
+            .int(r.memory_bytes[1])
+            .int(r.memory_bytes[2])
+            .float(r.confidence, 4);
+        b.end_row();
+    }
+    b.finish()
 }

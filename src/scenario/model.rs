@@ -210,6 +210,9 @@ pub struct WorkloadSpec {
     pub volume_zones: Vec<(String, Vec<String>)>,
     /// Containers in the pod (ImageLocality's threshold scales with it).
     pub containers: u32,
+    /// Each container's name and requests: the VPA recommends per container, splitting
+    /// the pod's usage by request share.
+    pub container_requests: Vec<ContainerRequests>,
     /// Its containers' images with a known size (ids into `Scenario::images`).
     pub images: Vec<u32>,
     /// Request service model.
@@ -236,6 +239,17 @@ pub struct WorkloadSpec {
     pub spread: Vec<SpreadConstraint>,
     /// The HorizontalPodAutoscaler scaling it, if any.
     pub hpa: Option<crate::control::hpa::spec::HpaSpec>,
+}
+
+/// One container's requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerRequests {
+    /// Container name.
+    pub name: String,
+    /// CPU request, milli-cores.
+    pub cpu_request_milli: u64,
+    /// Memory request, bytes.
+    pub memory_request_bytes: u64,
 }
 
 /// A pod label selector (`matchLabels` plus `matchExpressions`).

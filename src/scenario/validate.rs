@@ -762,6 +762,7 @@ fn validate_workloads(
             extra_requests: resources.extra,
             volume_zones: volume_zones(cx, &w.template.spec, &f, volumes),
             containers: w.template.spec.containers.len() as u32,
+            container_requests: resources.containers.clone(),
             images: w
                 .template
                 .spec
@@ -802,6 +803,7 @@ struct PodResources {
     memory_nonzero: u64,
     cpu_limit: Option<u64>,
     memory_limit: Option<u64>,
+    containers: Vec<ContainerRequests>,
 }
 
 /// Sums container requests and limits as upstream's `PodRequests` does (no init
@@ -816,6 +818,7 @@ fn pod_resources(cx: &mut Ctx, spec: &PodSpecFile, f: &str) -> PodResources {
         memory_nonzero: 0,
         cpu_limit: Some(0),
         memory_limit: Some(0),
+        containers: Vec::new(),
     };
     if spec.containers.is_empty() {
         cx.err(
@@ -914,6 +917,11 @@ fn pod_resources(cx: &mut Ctx, spec: &PodSpecFile, f: &str) -> PodResources {
         }
         r.cpu_request += cpu_req.unwrap_or(0);
         r.memory_request += mem_req.unwrap_or(0);
+        r.containers.push(ContainerRequests {
+            name: container.name.clone(),
+            cpu_request_milli: cpu_req.unwrap_or(0),
+            memory_request_bytes: mem_req.unwrap_or(0),
+        });
         r.cpu_nonzero += cpu_req.unwrap_or(NON_ZERO_CPU_MILLI);
         r.memory_nonzero += mem_req.unwrap_or(NON_ZERO_MEMORY_BYTES);
         r.cpu_limit = r.cpu_limit.zip(cpu_lim).map(|(a, b)| a + b);
