@@ -36,6 +36,21 @@ fn quickstart_outputs_match_the_golden_files() {
 }
 
 #[test]
+fn hpa_spike_outputs_match_the_golden_files() {
+    // The HPA's sync-by-sync decisions, the VPA's recommendation and the replica chart
+    // (fonts are embedded, so the SVG is the same on every machine).
+    let dir = run_scenario("scenarios/hpa-spike.yaml", &[]);
+    let golden = repo().join("tests/golden/hpa-spike");
+    for f in ["autoscaling.csv", "vpa.csv", "replicas-storefront.svg"] {
+        let got = std::fs::read_to_string(dir.join(f)).expect("run output");
+        check_golden(&golden.join(f), &got);
+    }
+    // docs/autoscaling.md shows this chart: it stays what the scenario produces.
+    let chart = std::fs::read_to_string(dir.join("replicas-storefront.svg")).expect("chart");
+    check_golden(&repo().join("docs/images/hpa-spike-replicas.svg"), &chart);
+}
+
+#[test]
 fn explain_outputs_match_the_golden_files() {
     let golden = repo().join("tests/golden/explain");
     for (format, file) in [("json", "shop-web.json"), ("table", "shop-web.txt")] {

@@ -4,6 +4,7 @@
 //! printed at fixed precision, so the same run always yields the same bytes.
 
 pub mod atomic;
+pub mod chart;
 pub mod csv;
 pub mod summary;
 
@@ -65,7 +66,68 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<Summary, ReportError> {
         write_atomic_with(&path, |w| render(out, &summary, w))
             .map_err(|source| ReportError { path, source })?;
     }
+    for (name, svg) in replica_charts(out) {
+        let path = dir.join(name);
+        write_atomic_with(&path, |w| w.write_all(svg.as_bytes()))
+            .map_err(|source| ReportError { path, source })?;
+    }
     Ok(summary)
+}
+
+/// Most replica charts one run writes (the first workloads with an HPA).
+pub const MAX_REPLICA_CHARTS: usize = 20;
+
+/// `replicas-<workload>.svg` for each workload with an HPA: desired and Ready replicas
+/// (left axis) against offered requests per second (right axis) over the run.
+pub fn replica_charts(out: &RunOutput) -> Vec<(String, String)> {
+    let scaled: Vec<usize> = (0..out.scenario.workloads.len())
+        .filter(|&w| out.scenario.workloads[w].hpa.is_some())
+        .take(MAX_REPLICA_CHARTS)
+        .collect();
+    let mut charts = Vec::new();
+    for w in scaled {
+        let spec = &out.scenario.workloads[w];
+        let rows = out
+            .recorder
+            .timeseries
+            .iter()
+            .filter(|r| r.workload as usize == w);
+        let (mut desired, mut ready, mut rps) = (Vec::new(), Vec::new(), Vec::new());
+        for r in rows {
+            let m = r.time.as_secs_f64() / 60.0;
+            desired.push((m, f64::from(r.replicas_desired)));
+            ready.push((m, f64::from(r.replicas_ready)));
+            rps.push((m, r.rps_offered));
+        }
+        let series = |label: &str, points, color, right_axis, steps| chart::Series {
+            label: label.to_string(),
+            points,
+            color,
+            right_axis,
+            steps,
+        };
+        let chart = chart::LineChart {
+            title: format!("{}: replicas and load", spec.name),
+            x_label: "minutes since start".into(),
+            y_label: "pods".into(),
+            y2_label: "offered requests/s".into(),
+            series: vec![
+                series(
+                    "offered requests/s (right)",
+                    rps,
+                    (160, 160, 160),
+                    true,
+                    false,
+                ),
+                series("desired replicas", desired, (31, 119, 180), false, true),
+                series("Ready replicas", ready, (44, 160, 44), false, true),
+            ],
+        };
+        if let Ok(svg) = chart::render_svg(&chart, 900, 420) {
+            charts.push((format!("replicas-{}.svg", spec.name), svg));
+        }
+    }
+    charts
 }
 
 /// Streams one run file's text.
