@@ -122,7 +122,7 @@ fn build_report(
                 None => counts.push((r.clone(), 1)),
             }
         }
-        nodes_unavailable(world.nodes.len() as u32, counts.into_iter())
+        nodes_unavailable(world.live_nodes.len() as u32, counts.into_iter())
     });
     Report {
         pod: snapshot.pod_names.last().cloned().unwrap_or_default(),
@@ -138,7 +138,7 @@ fn build_report(
             .iter()
             .map(|&(p, w)| (p.name(), w))
             .collect(),
-        node_count: world.nodes.len(),
+        node_count: world.live_nodes.len(),
         nodes,
         selected: ex.selected.map(name),
         tied,

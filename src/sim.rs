@@ -5,16 +5,19 @@
 //! own state and is called with the World. Traffic and metrics advance on a fixed tick
 //! (the fluid model); the control plane reacts to discrete events in between.
 
-use crate::cluster::{PodId, PodState, WorkloadId, World};
+use crate::cluster::{PodId, PodState, PoolId, WorkloadId, World};
+use crate::control::autoscaler::ClusterAutoscaler;
 use crate::control::hpa::HpaController;
 use crate::control::replicaset;
 use crate::control::scheduler::Scheduler;
 use crate::control::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
 use crate::control::vpa::VpaRecommender;
-use crate::engine::{Engine, RngStreams, SimTime};
+use crate::engine::{Engine, RngStreams, SimRng, SimTime};
+use crate::metrics::events::EventKind;
 use crate::metrics::{NodeRow, Recorder};
 use crate::scenario::Scenario;
 use crate::traffic::plane::TrafficPlane;
+use rand::RngExt;
 
 /// Every kind of event the simulation schedules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +44,10 @@ pub enum Event {
     BackoffFlush,
     /// The HPA controller syncs a workload's HorizontalPodAutoscaler.
     HpaSync(WorkloadId),
+    /// The cluster autoscaler's loop.
+    AutoscalerScan,
+    /// A node requested from a pool finished booting and joined the cluster.
+    NodeProvisioned(PoolId),
 }
 
 /// Why a run stopped early.
@@ -90,6 +97,8 @@ struct Simulation {
     traffic: TrafficPlane,
     hpa: HpaController,
     vpa: VpaRecommender,
+    autoscaler: Option<ClusterAutoscaler>,
+    provisioning_rng: SimRng,
     stopped_answering: Vec<PodId>,
     cycle_scheduled: bool,
     flush_scheduled: bool,
@@ -116,6 +125,11 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         traffic: TrafficPlane::new(scenario, &streams),
         hpa: HpaController::new(scenario.hpa_controller, scenario.workloads.len()),
         vpa: VpaRecommender::new(&world),
+        autoscaler: scenario
+            .cluster_autoscaler
+            .clone()
+            .map(|cfg| ClusterAutoscaler::new(cfg, streams.stream("cluster-autoscaler"), &world)),
+        provisioning_rng: streams.stream("provisioning"),
         stopped_answering: Vec::new(),
         cycle_scheduled: false,
         flush_scheduled: false,
@@ -141,6 +155,10 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         scenario.metrics_tick.min(scenario.duration),
         Event::MetricsTick,
     );
+    if let Some(ca) = &sim.autoscaler {
+        sim.engine
+            .schedule_at(ca.scan_interval(), Event::AutoscalerScan);
+    }
     // Each HPA first syncs one period after its workload appears (metrics-server has a
     // sample by then), after the metrics tick of the same instant.
     for (w, spec) in scenario.workloads.iter().enumerate() {
@@ -252,6 +270,14 @@ impl Simulation {
                 self.engine
                     .schedule_in(self.hpa.sync_period(), Event::HpaSync(w));
             }
+            Event::AutoscalerScan => self.autoscaler_scan(now),
+            Event::NodeProvisioned(pool) => {
+                let p = pool.0 as usize;
+                self.world.pool_provisioning[p] = self.world.pool_provisioning[p].saturating_sub(1);
+                self.world.add_node(pool, now);
+                self.scheduler.on_cluster_change(&mut self.world, now);
+                self.arm_scheduler();
+            }
             Event::BackoffFlush => {
                 if self.backoff_timer.is_some_and(|t| t <= now) {
                     self.backoff_timer = None;
@@ -260,6 +286,62 @@ impl Simulation {
                 self.arm_scheduler();
             }
         }
+    }
+
+    /// One cluster-autoscaler loop, and carrying out what it decided.
+    fn autoscaler_scan(&mut self, now: SimTime) {
+        let Some(ca) = self.autoscaler.as_mut() else {
+            return;
+        };
+        let (allowed, budgets) = self.scheduler.disruption_state(&self.world);
+        let decision = ca.run_once(&self.world, now, &allowed, budgets);
+        let interval = ca.scan_interval();
+        if let Some((pool, nodes)) = decision.scale_up {
+            let p = pool as usize;
+            let from = self.world.pool_nodes[p].len() as u32 + self.world.pool_provisioning[p];
+            self.world.pool_provisioning[p] += nodes;
+            self.recorder.pool_nodes_changed(now, p, from + nodes);
+            for &pod in &decision.triggered {
+                self.recorder.event(
+                    now,
+                    EventKind::TriggeredScaleUp {
+                        pod,
+                        pool,
+                        from,
+                        to: from + nodes,
+                    },
+                );
+            }
+            let spec = &self.world.pools[p];
+            for _ in 0..nodes {
+                let delay = provisioning_delay(
+                    spec.provisioning_median,
+                    spec.provisioning_p90,
+                    &mut self.provisioning_rng,
+                );
+                self.engine
+                    .schedule_in(delay, Event::NodeProvisioned(PoolId(pool)));
+            }
+        }
+        for &node in &decision.scale_down {
+            let pods = self.world.nodes[node.0 as usize].pods.clone();
+            for pod in pods {
+                self.recorder
+                    .event(now, EventKind::ScaleDownPod { pod, node });
+                self.recorder.pods_evicted += 1;
+                let w = self.world.pods[pod.0 as usize].workload;
+                self.world.delete_pod(pod, now);
+                self.engine
+                    .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
+            }
+            let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
+            self.world.remove_node(node, now);
+            self.recorder.event(now, EventKind::ScaleDownNode { node });
+            let billed =
+                self.world.pool_nodes[pool].len() as u32 + self.world.pool_provisioning[pool];
+            self.recorder.pool_nodes_changed(now, pool, billed);
+        }
+        self.engine.schedule_in(interval, Event::AutoscalerScan);
     }
 
     fn request_cycle(&mut self) {
@@ -351,6 +433,7 @@ impl Simulation {
                 memory_requested_bytes: 0,
                 cost_per_hour_usd: 0.0,
             };
+            row.nodes_provisioning = self.world.pool_provisioning[p];
             for id in nodes {
                 let n = &self.world.nodes[id.0 as usize];
                 row.nodes_ready += 1;
@@ -371,4 +454,14 @@ impl Simulation {
             self.engine.schedule_at(next, Event::MetricsTick);
         }
     }
+}
+
+/// A node's request-to-Ready time: lognormal with the pool's median and 90th percentile.
+fn provisioning_delay(median: SimTime, p90: SimTime, rng: &mut SimRng) -> SimTime {
+    /// The standard normal's 90th percentile.
+    const Z90: f64 = 1.281_551_565_545;
+    let m = median.as_secs_f64().max(1e-3);
+    let sigma = (p90.as_secs_f64().max(m) / m).ln() / Z90;
+    let z: f64 = rng.sample(rand_distr::StandardNormal);
+    SimTime::from_millis((m * (sigma * z).exp() * 1000.0).round() as u64)
 }

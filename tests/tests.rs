@@ -6,6 +6,7 @@ mod util;
 mod autoscaling;
 mod bad_input;
 mod behaviour;
+mod capacity;
 mod cli;
 mod determinism;
 mod explain;

@@ -70,6 +70,9 @@ pub struct Node {
     pub images: Vec<u32>,
     /// When it joined.
     pub created_at: SimTime,
+    /// When it left the cluster (scaled down or lost); its id stays valid, it holds no pods
+    /// and no controller looks at it again.
+    pub removed_at: Option<SimTime>,
 }
 
 /// Where a pod is in its life.
@@ -163,8 +166,14 @@ pub struct World {
     pub pods: Vec<Pod>,
     /// Workload counters, indexed like `specs`.
     pub workloads: Vec<WorkloadState>,
-    /// Nodes per pool, by pool index.
+    /// Nodes per pool, by pool index (nodes in the cluster now).
     pub pool_nodes: Vec<Vec<NodeId>>,
+    /// Every node in the cluster now, in the order they joined: what the scheduler walks.
+    pub live_nodes: Vec<NodeId>,
+    /// Nodes each pool has ever had (numbers the next node's name).
+    pub pool_created: Vec<u32>,
+    /// Nodes each pool has asked for that are still booting (billed, not yet schedulable).
+    pub pool_provisioning: Vec<u32>,
     /// Label strings ↔ ids for every node label and pod selector value.
     pub interner: Interner,
     /// Matching-pod counts for topology spreading.
@@ -207,6 +216,9 @@ impl World {
                 })
                 .collect(),
             pool_nodes: vec![Vec::new(); scenario.pools.len()],
+            live_nodes: Vec::new(),
+            pool_created: vec![0; scenario.pools.len()],
+            pool_provisioning: vec![0; scenario.pools.len()],
             interner: Interner::default(),
             spread: SpreadIndex::new(
                 &scenario
@@ -246,7 +258,8 @@ impl World {
     /// Adds a Ready node to a pool.
     pub fn add_node(&mut self, pool: PoolId, now: SimTime) -> NodeId {
         let spec = &self.pools[pool.0 as usize];
-        let ordinal = self.pool_nodes[pool.0 as usize].len() as u32;
+        let ordinal = self.pool_created[pool.0 as usize];
+        self.pool_created[pool.0 as usize] += 1;
         let id = NodeId(self.nodes.len() as u32);
         let zone = (ordinal as usize % spec.zones.len().max(1)) as u16;
         let name = spec
@@ -300,8 +313,10 @@ impl World {
             pods: Vec::new(),
             schedulable: true,
             created_at: now,
+            removed_at: None,
         });
         self.pool_nodes[pool.0 as usize].push(id);
+        self.live_nodes.push(id);
         for i in self.pools[pool.0 as usize].images.clone() {
             self.pull_image(id, i);
         }
@@ -355,6 +370,30 @@ impl World {
         w.created += 1;
         w.active.push(id);
         id
+    }
+
+    /// Takes an empty node out of the cluster (its pods must be gone first). Names of later
+    /// nodes of the pool keep counting up, as a cloud's instance names do.
+    pub fn remove_node(&mut self, node: NodeId, now: SimTime) {
+        let n = &mut self.nodes[node.0 as usize];
+        debug_assert!(n.pods.is_empty(), "remove_node on a node with pods");
+        if n.removed_at.is_some() {
+            return;
+        }
+        n.removed_at = Some(now);
+        if !n.schedulable {
+            self.cordoned_nodes -= 1;
+        }
+        n.schedulable = false;
+        if n.taints
+            .iter()
+            .any(|t| t.effect != crate::scenario::TaintEffect::PreferNoSchedule)
+        {
+            self.hard_tainted_nodes -= 1;
+        }
+        let pool = n.pool.0 as usize;
+        self.pool_nodes[pool].retain(|&id| id != node);
+        self.live_nodes.retain(|&id| id != node);
     }
 
     /// Cordons a node (`spec.unschedulable: true`).

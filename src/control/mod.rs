@@ -3,6 +3,7 @@
 //! **Invariant:** controllers read simulated time only from the engine and randomness only
 //! from their own named stream; nothing here reads the wall clock.
 
+pub mod autoscaler;
 pub mod hpa;
 pub mod replicaset;
 

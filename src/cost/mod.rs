@@ -42,6 +42,8 @@ mod tests {
             node_names: vec![],
             extra_allocatable: vec![],
             images: vec![],
+            provisioning_median: SimTime::from_secs(90),
+            provisioning_p90: SimTime::from_secs(150),
         };
         let mut rec = Recorder::new(0, &[3]);
         rec.pool_nodes_changed(SimTime::from_secs(1800), 0, 1);

@@ -137,6 +137,29 @@ pub enum EventKind {
         /// Deleted pod.
         pod: PodId,
     },
+    /// The cluster autoscaler added nodes for a pending pod (`TriggeredScaleUp`).
+    TriggeredScaleUp {
+        /// The pod.
+        pod: PodId,
+        /// The pool grown.
+        pool: u32,
+        /// Its size before and after (nodes running or booting).
+        from: u32,
+        /// See `from`.
+        to: u32,
+    },
+    /// The cluster autoscaler removed a node (`ScaleDown` on the node).
+    ScaleDownNode {
+        /// The node.
+        node: NodeId,
+    },
+    /// The cluster autoscaler evicted a pod from a node it removes (`ScaleDown` on the pod).
+    ScaleDownPod {
+        /// The pod.
+        pod: PodId,
+        /// Its node.
+        node: NodeId,
+    },
     /// The HPA changed a workload's replicas.
     SuccessfulRescale {
         /// The scaled workload.
@@ -241,6 +264,35 @@ impl EventRecord {
                 world.specs[workload.0 as usize].name.clone(),
                 "SuccessfulDelete",
                 format!("Deleted pod: {}", world.pod_name(*pod)),
+            ),
+            EventKind::TriggeredScaleUp {
+                pod,
+                pool,
+                from,
+                to,
+            } => {
+                let p = &world.pools[*pool as usize];
+                (
+                    "Pod",
+                    world.pod_name(*pod),
+                    "TriggeredScaleUp",
+                    format!(
+                        "pod triggered scale-up: [{{{} {from}->{to} (max: {})}}]",
+                        p.name, p.max
+                    ),
+                )
+            }
+            EventKind::ScaleDownNode { node } => (
+                "Node",
+                world.node_name(*node),
+                "ScaleDown",
+                "nodes removed by cluster autoscaler".to_string(),
+            ),
+            EventKind::ScaleDownPod { pod, .. } => (
+                "Pod",
+                world.pod_name(*pod),
+                "ScaleDown",
+                "deleting pod for node scale down".to_string(),
             ),
             EventKind::SuccessfulRescale {
                 workload,

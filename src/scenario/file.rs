@@ -60,6 +60,8 @@ pub struct ScenarioFile {
     pub pod_disruption_budgets: Vec<PodDisruptionBudgetFile>,
     /// Safety limits against runaway scenarios.
     pub limits: Option<LimitsFile>,
+    /// The cluster autoscaler (absent: node pools keep their size).
+    pub cluster_autoscaler: Option<super::capacity::ClusterAutoscalerFile>,
     /// Settings of the simulated kube-controller-manager (the HPA controller's flags).
     pub controllers: Option<super::autoscaling::ControllersFile>,
     /// Your metric names mapped to the ones kubesim measures (e.g.
@@ -185,10 +187,12 @@ pub struct PoolFile {
     pub zones: Option<Vec<String>>,
     /// Nodes at the start of the run.
     pub count: Spanned<i64>,
-    /// Lower bound for autoscaling (kept for later autoscalers; must be ≤ count).
+    /// Fewest nodes the cluster autoscaler keeps (default: count).
     pub min: Option<Spanned<i64>>,
-    /// Upper bound for autoscaling (must be ≥ count).
+    /// Most nodes the cluster autoscaler grows to (default: count).
     pub max: Option<Spanned<i64>>,
+    /// Time from a node request to a Ready node (default median 90s, p90 150s).
+    pub provisioning: Option<super::capacity::ProvisioningFile>,
     /// Node labels.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,

@@ -4,6 +4,7 @@
 //! validated scenario in simulation units. [`load`] connects them and applies `--set`.
 
 pub mod autoscaling;
+pub mod capacity;
 pub mod duration;
 pub mod error;
 pub mod file;

@@ -47,6 +47,8 @@ pub struct Scenario {
     pub limits: Limits,
     /// The HPA controller's settings.
     pub hpa_controller: crate::control::hpa::spec::HpaControllerConfig,
+    /// The cluster autoscaler, when the scenario enables it.
+    pub cluster_autoscaler: Option<crate::control::autoscaler::config::AutoscalerConfig>,
 }
 
 /// One node pool.
@@ -68,7 +70,7 @@ pub struct PoolSpec {
     pub zones: Vec<String>,
     /// Nodes at start.
     pub count: u32,
-    /// Autoscaling bounds (not acted on until the cluster autoscaler lands).
+    /// Node-group bounds for the cluster autoscaler.
     pub min: u32,
     /// Autoscaling bounds.
     pub max: u32,
@@ -82,6 +84,10 @@ pub struct PoolSpec {
     pub extra_allocatable: Vec<(u16, u64)>,
     /// Images (ids into `Scenario::images`) on the pool's nodes from the start.
     pub images: Vec<u32>,
+    /// Median time from a node request to a Ready node.
+    pub provisioning_median: SimTime,
+    /// 90th percentile of that time (lognormal around the median).
+    pub provisioning_p90: SimTime,
 }
 
 /// Taint effects as upstream names them.

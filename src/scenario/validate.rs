@@ -176,6 +176,9 @@ pub fn validate(
     super::traffic::validate_calls(&mut cx, &raw.workloads.value, &mut workloads);
     let hpa_controller =
         super::autoscaling::validate_controllers(&mut cx, raw.controllers.as_ref());
+    let pool_names: Vec<String> = pools.iter().map(|p| p.name.clone()).collect();
+    let cluster_autoscaler =
+        super::capacity::validate_autoscaler(&mut cx, raw.cluster_autoscaler.as_ref(), &pool_names);
     super::autoscaling::validate_hpas(
         &mut cx,
         &raw.workloads.value,
@@ -252,6 +255,7 @@ pub fn validate(
         scheduler,
         limits,
         hpa_controller,
+        cluster_autoscaler,
     })
 }
 
@@ -377,7 +381,11 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
                 .iter()
                 .filter_map(|name| cx.image_id(name))
                 .collect(),
+            provisioning_median: SimTime::ZERO,
+            provisioning_p90: SimTime::ZERO,
         };
+        (spec.provisioning_median, spec.provisioning_p90) =
+            super::capacity::validate_provisioning(cx, p.provisioning.as_ref(), &f);
         if let Some(t) = &p.instance_type {
             let provider = p.provider.as_ref().map(|s| s.value.as_str());
             let found = catalog.find(&t.value, provider);
@@ -498,7 +506,7 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
         }
         pools.push(spec);
     }
-    if !pools.is_empty() && pools.iter().all(|p| p.count == 0) {
+    if !pools.is_empty() && pools.iter().all(|p| p.count == 0 && p.max == 0) {
         cx.err(
             loc(&cluster.pools),
             "cluster.pools",

@@ -345,6 +345,15 @@ impl Scheduler {
         }
     }
 
+    /// `disruptionsAllowed` of every PodDisruptionBudget now, and the budgets covering each
+    /// workload (what the cluster autoscaler's drain simulation must respect).
+    pub fn disruption_state(&self, world: &World) -> (Vec<i64>, &[Vec<u32>]) {
+        (
+            preemption::disruptions_allowed(world, &world.disruption_budgets, &self.budget_members),
+            &self.workload_budgets,
+        )
+    }
+
     /// The profile in use.
     pub fn profile(&self) -> &Profile {
         &self.profile
@@ -418,7 +427,7 @@ impl Scheduler {
                         p.unschedulable_since = Some(now);
                         recorder.unschedulable_changed(now, 1);
                     }
-                    let nodes = world.nodes.len() as u32;
+                    let nodes = world.live_nodes.len() as u32;
                     let outcome = if self.profile.preemption {
                         Some(self.post_filter(world, pod))
                     } else {
@@ -497,7 +506,7 @@ impl Scheduler {
         });
         if !any_lower {
             let mut why = Vec::new();
-            let unhelpful = (world.nodes.len() - potential.len()) as u32;
+            let unhelpful = (world.live_nodes.len() - potential.len()) as u32;
             if unhelpful > 0 {
                 why.push((preemption::PreemptReason::NotHelpful, unhelpful));
             }
@@ -516,7 +525,7 @@ impl Scheduler {
             allowed: &allowed,
             potential,
             skewed: &self.scratch.skewed,
-            nodes: world.nodes.len(),
+            nodes: world.live_nodes.len(),
         };
         preemption::preempt(&attempt, &mut self.rng)
     }
@@ -524,7 +533,7 @@ impl Scheduler {
     /// One `schedulePod`: filter (sampled, round-robin), score, select.
     pub fn schedule_one(&mut self, world: &World, pod: PodId) -> Decision {
         let info = &self.pods[world.pods[pod.0 as usize].workload.0 as usize];
-        let n = world.nodes.len();
+        let n = world.live_nodes.len();
         let sc = &mut self.scratch;
         sc.feasible.clear();
         sc.reasons.clear();
@@ -572,7 +581,7 @@ impl Scheduler {
         let mut processed = 0;
         let mut next = self.next_start % n;
         for _ in 0..n {
-            let id = NodeId(next as u32);
+            let id = world.live_nodes[next];
             next += 1;
             if next == n {
                 next = 0; // wrap without a division per node
@@ -706,7 +715,7 @@ impl Scheduler {
     /// score plugin's raw and normalized score on the feasible nodes.
     pub fn explain(&mut self, world: &World, pod: PodId, sample: bool) -> Explanation {
         let info = &self.pods[world.pods[pod.0 as usize].workload.0 as usize];
-        let n = world.nodes.len();
+        let n = world.live_nodes.len();
         let mut state = spread::SpreadState::default();
         if self
             .profile
@@ -733,7 +742,7 @@ impl Scheduler {
         let mut verdicts = Vec::new();
         let mut feasible = Vec::new();
         for i in 0..n {
-            let id = NodeId(((self.next_start + i) % n.max(1)) as u32);
+            let id = world.live_nodes[(self.next_start + i) % n.max(1)];
             let reasons = match run_filters(
                 &self.profile.filters,
                 world,
@@ -1033,7 +1042,7 @@ pub(crate) fn score_plugin(
                     pod,
                     &world.image_sizes,
                     &world.image_nodes,
-                    world.nodes.len(),
+                    world.live_nodes.len(),
                 )
             }));
             keep(&mut before, raw);

@@ -101,8 +101,7 @@ fn domain_counts(
         }
         return;
     }
-    for i in 0..world.nodes.len() {
-        let node = NodeId(i as u32);
+    for &node in &world.live_nodes {
         if !eligible(world, node, pod, all, t.honor_affinity, t.honor_taints) {
             continue;
         }

@@ -1,0 +1,392 @@
+//! The cluster autoscaler: every scan interval it adds nodes for pods that fit nowhere and
+//! removes nodes whose pods fit elsewhere and that have been underused for long enough.
+//!
+//! Upstream: kubernetes/autoscaler `cluster-autoscaler/core/static_autoscaler.go`
+//! (`RunOnce`), `core/scaleup/orchestrator`, `core/scaledown/planner` and `eligibility`,
+//! `simulator/utilization/info.go`, with the estimator in [`estimator`] and the expanders
+//! in [`expander`]; flags and defaults in [`config`].
+//!
+//! Follows upstream in: the 10 s loop; only pods the scheduler marked unschedulable, above
+//! the expendable-priority cutoff, trigger scale-up, after those that fit on nodes still
+//! being provisioned are filtered out; one option per node group from the binpacking
+//! estimate, capped by the group's max size and `maxNodesTotal`, chosen by the expander
+//! chain; no scale-down in a loop that scaled up; utilization `max(cpu, memory)` of
+//! requests over allocatable at or below the 0.5 threshold; a node is unneeded only if every
+//! pod can move to another node without breaking a PodDisruptionBudget; deletion once
+//! unneeded for longer than the unneeded time, outside the cooldowns after add (10 min), delete and failure; empty
+//! nodes deleted in bulk (10), non-empty ones drained one at a time; min sizes kept;
+//! events `TriggeredScaleUp` and `ScaleDown`.
+//!
+//! Simplified: pods that fit an existing node but were not yet retried are not filtered out
+//! (the scheduler retries them on every cluster change); a node group's taints, labels and
+//! zones decide fit for the whole group; node provisioning never fails (no backoff); no
+//! balancing of similar groups; evicted pods are deleted at once (no graceful drain).
+
+pub mod config;
+pub mod estimator;
+pub mod expander;
+
+use crate::cluster::{NodeId, PodState, World};
+use crate::control::scheduler::static_fit_reasons;
+use crate::engine::{SimRng, SimTime};
+use config::AutoscalerConfig;
+use estimator::{PodGroup, Template, binpacking};
+use expander::{ScaleUpOption, choose};
+
+/// What one loop decided; the simulation carries it out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    /// Add this many nodes to this pool.
+    pub scale_up: Option<(u32, u32)>,
+    /// The pods the scale-up is for (they get `TriggeredScaleUp` events).
+    pub triggered: Vec<crate::cluster::PodId>,
+    /// Remove these nodes (their pods evicted first).
+    pub scale_down: Vec<NodeId>,
+}
+
+/// The cluster autoscaler of one run.
+#[derive(Debug)]
+pub struct ClusterAutoscaler {
+    cfg: AutoscalerConfig,
+    rng: SimRng,
+    /// Whether workload w's pods could run on pool p at all, `[w][p]`.
+    fits: Vec<Vec<bool>>,
+    /// Since when each node has been unneeded, by node id.
+    unneeded_since: Vec<Option<SimTime>>,
+    last_scale_up: Option<SimTime>,
+    last_delete: Option<SimTime>,
+    last_failure: Option<SimTime>,
+}
+
+impl ClusterAutoscaler {
+    /// An autoscaler over `world`'s pools (each pool is a node group with its min and max).
+    pub fn new(cfg: AutoscalerConfig, rng: SimRng, world: &World) -> ClusterAutoscaler {
+        let names: Vec<String> = world.resource_names.clone();
+        let fits = world
+            .specs
+            .iter()
+            .map(|w| {
+                world
+                    .pools
+                    .iter()
+                    .map(|p| static_fit_reasons(w, p, &names).is_empty())
+                    .collect()
+            })
+            .collect();
+        ClusterAutoscaler {
+            cfg,
+            rng,
+            fits,
+            unneeded_since: Vec::new(),
+            last_scale_up: None,
+            last_delete: None,
+            last_failure: None,
+        }
+    }
+
+    /// The loop period.
+    pub fn scan_interval(&self) -> SimTime {
+        self.cfg.scan_interval
+    }
+
+    /// How long a node has been unneeded (for reports and tests).
+    pub fn unneeded_since(&self, node: NodeId) -> Option<SimTime> {
+        self.unneeded_since.get(node.0 as usize).copied().flatten()
+    }
+
+    /// One `RunOnce`. `allowed` is each PodDisruptionBudget's `disruptionsAllowed` now and
+    /// `budgets[w]` the budgets covering workload w.
+    pub fn run_once(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        allowed: &[i64],
+        budgets: &[Vec<u32>],
+    ) -> Decision {
+        let mut decision = Decision::default();
+        if self.unneeded_since.len() < world.nodes.len() {
+            self.unneeded_since.resize(world.nodes.len(), None);
+        }
+        self.scale_up(world, &mut decision);
+        if decision.scale_up.is_some() {
+            self.last_scale_up = Some(now);
+        }
+        if self.cfg.scale_down_enabled {
+            self.scale_down(world, now, allowed, budgets, &mut decision);
+        }
+        decision
+    }
+
+    /// Pending pods that failed scheduling, grouped by workload.
+    fn pending_groups(&self, world: &World) -> Vec<(PodGroup, Vec<crate::cluster::PodId>)> {
+        let mut groups: Vec<(PodGroup, Vec<crate::cluster::PodId>)> = Vec::new();
+        for (w, ws) in world.workloads.iter().enumerate() {
+            let spec = &world.specs[w];
+            if spec.priority < self.cfg.expendable_priority_cutoff {
+                continue;
+            }
+            let pods: Vec<crate::cluster::PodId> = ws
+                .active
+                .iter()
+                .copied()
+                .filter(|p| {
+                    let pod = &world.pods[p.0 as usize];
+                    pod.state == PodState::Pending && pod.unschedulable_since.is_some()
+                })
+                .collect();
+            if !pods.is_empty() {
+                groups.push((
+                    PodGroup {
+                        workload: w as u32,
+                        cpu_milli: spec.cpu_request_milli,
+                        memory_bytes: spec.memory_request_bytes,
+                        count: pods.len() as u32,
+                    },
+                    pods,
+                ));
+            }
+        }
+        groups
+    }
+
+    fn template(world: &World, pool: usize) -> Template {
+        let p = &world.pools[pool];
+        Template {
+            cpu_milli: p.cpu_milli,
+            memory_bytes: p.memory_bytes,
+            max_pods: p.max_pods,
+        }
+    }
+
+    fn scale_up(&mut self, world: &World, decision: &mut Decision) {
+        let mut groups = self.pending_groups(world);
+        if groups.is_empty() {
+            return;
+        }
+        // FilterOutSchedulable: pods that fit on nodes already on their way wait for them.
+        for (p, &upcoming) in world.pool_provisioning.iter().enumerate() {
+            if upcoming == 0 {
+                continue;
+            }
+            let fitting: Vec<PodGroup> = groups
+                .iter()
+                .filter(|(g, _)| self.fits[g.workload as usize][p] && g.count > 0)
+                .map(|(g, _)| *g)
+                .collect();
+            let est = binpacking(Self::template(world, p), &fitting, upcoming);
+            for (w, n) in est.scheduled {
+                if let Some((g, pods)) = groups.iter_mut().find(|(g, _)| g.workload == w) {
+                    g.count -= n;
+                    pods.drain(..n as usize);
+                }
+            }
+        }
+        groups.retain(|(g, _)| g.count > 0);
+        if groups.is_empty() {
+            return;
+        }
+        let total: u32 =
+            world.live_nodes.len() as u32 + world.pool_provisioning.iter().sum::<u32>();
+        let total_room = match self.cfg.max_nodes_total {
+            0 => u32::MAX,
+            m => m.saturating_sub(total),
+        };
+        let mut options = Vec::new();
+        let mut estimates = Vec::new();
+        for (p, pool) in world.pools.iter().enumerate() {
+            let size = world.pool_nodes[p].len() as u32 + world.pool_provisioning[p];
+            let room = pool.max.saturating_sub(size).min(total_room);
+            if room == 0 {
+                continue;
+            }
+            let fitting: Vec<PodGroup> = groups
+                .iter()
+                .filter(|(g, _)| self.fits[g.workload as usize][p])
+                .map(|(g, _)| *g)
+                .collect();
+            if fitting.is_empty() {
+                continue;
+            }
+            let est = binpacking(Self::template(world, p), &fitting, room);
+            if est.nodes == 0 {
+                continue;
+            }
+            options.push(ScaleUpOption {
+                pool: p as u32,
+                nodes: est.nodes,
+                pods: est.pods(),
+                pod_cpu_milli: est.cpu_milli,
+                pod_memory_bytes: est.memory_bytes,
+                node_cpu_milli: pool.cpu_milli,
+                node_memory_bytes: pool.memory_bytes,
+                node_price: pool.price_usd_per_hour,
+            });
+            estimates.push(est);
+        }
+        let cluster_nodes = world.live_nodes.len();
+        let Some(i) = choose(
+            &options,
+            &self.cfg.expanders,
+            &self.cfg.priorities,
+            cluster_nodes,
+            &mut self.rng,
+        ) else {
+            return;
+        };
+        let o = &options[i];
+        decision.scale_up = Some((o.pool, o.nodes));
+        for &(w, n) in &estimates[i].scheduled {
+            if let Some((_, pods)) = groups.iter().find(|(g, _)| g.workload == w) {
+                decision.triggered.extend(pods.iter().take(n as usize));
+            }
+        }
+    }
+
+    /// Utilization of a node: the larger of its CPU and memory requests over allocatable.
+    pub fn utilization(world: &World, node: NodeId) -> f64 {
+        let n = &world.nodes[node.0 as usize];
+        let cpu = n.cpu_requested_milli as f64 / n.cpu_allocatable_milli.max(1) as f64;
+        let mem = n.memory_requested_bytes as f64 / n.memory_allocatable_bytes.max(1) as f64;
+        cpu.max(mem)
+    }
+
+    fn scale_down(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        allowed: &[i64],
+        budgets: &[Vec<u32>],
+        decision: &mut Decision,
+    ) {
+        // Free capacity other nodes would lend to moved pods, and which nodes took some.
+        let mut extra_cpu = vec![0u64; world.nodes.len()];
+        let mut extra_mem = vec![0u64; world.nodes.len()];
+        let mut extra_pods = vec![0u32; world.nodes.len()];
+        let mut destination = vec![false; world.nodes.len()];
+        let mut removable = vec![false; world.nodes.len()];
+        let mut allowed = allowed.to_vec();
+        let mut size: Vec<u32> = world.pool_nodes.iter().map(|n| n.len() as u32).collect();
+        for &node in &world.live_nodes {
+            let n = &world.nodes[node.0 as usize];
+            let pool = n.pool.0 as usize;
+            if size[pool] <= world.pools[pool].min
+                || destination[node.0 as usize]
+                || Self::utilization(world, node) > self.cfg.utilization_threshold
+            {
+                continue;
+            }
+            // Every pod must fit on some other node (first fit in node order) within its
+            // budgets; the moves are kept so later candidates see them.
+            let mut moves: Vec<(usize, u64, u64)> = Vec::new();
+            let mut spent: Vec<u32> = Vec::new();
+            let mut ok = true;
+            for &pod in &n.pods {
+                let w = world.pods[pod.0 as usize].workload.0 as usize;
+                let spec = &world.specs[w];
+                if spec.priority < self.cfg.expendable_priority_cutoff {
+                    continue; // expendable: never blocks
+                }
+                for &b in &budgets[w] {
+                    let used = spent.iter().filter(|&&s| s == b).count() as i64;
+                    if allowed[b as usize] - used <= 0 {
+                        ok = false;
+                    }
+                    spent.push(b);
+                }
+                if !ok {
+                    break;
+                }
+                let (cpu, mem) = (spec.cpu_request_milli, spec.memory_request_bytes);
+                let target = world.live_nodes.iter().copied().find(|&d| {
+                    let dn = &world.nodes[d.0 as usize];
+                    let i = d.0 as usize;
+                    let pending: (u64, u64, u32) = moves
+                        .iter()
+                        .filter(|m| m.0 == i)
+                        .fold((0, 0, 0), |a, m| (a.0 + m.1, a.1 + m.2, a.2 + 1));
+                    d != node
+                        && !removable[i]
+                        && dn.schedulable
+                        && self.fits[w][dn.pool.0 as usize]
+                        && dn.cpu_requested_milli + extra_cpu[i] + pending.0 + cpu
+                            <= dn.cpu_allocatable_milli
+                        && dn.memory_requested_bytes + extra_mem[i] + pending.1 + mem
+                            <= dn.memory_allocatable_bytes
+                        && dn.pods.len() as u32 + extra_pods[i] + pending.2 < dn.max_pods
+                });
+                match target {
+                    Some(d) => moves.push((d.0 as usize, cpu, mem)),
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if !ok {
+                continue;
+            }
+            removable[node.0 as usize] = true;
+            size[pool] -= 1;
+            for b in spent {
+                allowed[b as usize] -= 1;
+            }
+            for (d, cpu, mem) in moves {
+                extra_cpu[d] += cpu;
+                extra_mem[d] += mem;
+                extra_pods[d] += 1;
+                destination[d] = true;
+            }
+        }
+        for &node in &world.live_nodes {
+            let i = node.0 as usize;
+            self.unneeded_since[i] = if removable[i] {
+                Some(self.unneeded_since[i].unwrap_or(now))
+            } else {
+                None
+            };
+        }
+        if decision.scale_up.is_some() || self.in_cooldown(now) {
+            return;
+        }
+        let due = |n: &NodeId| {
+            self.unneeded_since[n.0 as usize]
+                .is_some_and(|t| now.saturating_sub(t) > self.cfg.unneeded_time)
+        };
+        let is_empty = |n: &NodeId| {
+            world.nodes[n.0 as usize].pods.iter().all(|p| {
+                let w = world.pods[p.0 as usize].workload.0 as usize;
+                world.specs[w].priority < self.cfg.expendable_priority_cutoff
+            })
+        };
+        let empty: Vec<NodeId> = world
+            .live_nodes
+            .iter()
+            .filter(|n| due(n) && is_empty(n))
+            .take(self.cfg.max_scale_down_parallelism as usize)
+            .copied()
+            .collect();
+        decision.scale_down = empty;
+        if decision.scale_down.is_empty() {
+            decision.scale_down = world
+                .live_nodes
+                .iter()
+                .filter(|n| due(n))
+                .take(self.cfg.max_drain_parallelism as usize)
+                .copied()
+                .collect();
+        }
+        if !decision.scale_down.is_empty() {
+            self.last_delete = Some(now);
+            for n in &decision.scale_down {
+                self.unneeded_since[n.0 as usize] = None;
+            }
+        }
+    }
+
+    fn in_cooldown(&self, now: SimTime) -> bool {
+        let within = |t: Option<SimTime>, d: SimTime| t.is_some_and(|t| t.saturating_add(d) > now);
+        within(self.last_scale_up, self.cfg.delay_after_add)
+            || within(self.last_delete, self.cfg.delay_after_delete)
+            || within(self.last_failure, self.cfg.delay_after_failure)
+    }
+}

@@ -1,0 +1,242 @@
+//! The capacity side of a scenario: the cluster autoscaler's flags and each pool's node
+//! provisioning time.
+
+use super::duration::Duration;
+use super::suggest::closest;
+use super::validate::{Ctx, count_in, keyword, loc};
+use crate::control::autoscaler::config::{AutoscalerConfig, Expander};
+use crate::engine::SimTime;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+
+/// Default time from a node request to a Ready node (boot, kubelet join, CNI ready): the
+/// median, and the 90th percentile of a lognormal around it. Typical managed-cluster
+/// figures; measure yours and set them per pool.
+pub const DEFAULT_PROVISIONING_MEDIAN: SimTime = SimTime::from_secs(90);
+/// See [`DEFAULT_PROVISIONING_MEDIAN`].
+pub const DEFAULT_PROVISIONING_P90: SimTime = SimTime::from_secs(150);
+
+/// `clusterAutoscaler:` — enables the cluster autoscaler over every pool with `min`/`max`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterAutoscalerFile {
+    /// `--scan-interval` (10s).
+    pub scan_interval: Option<Spanned<Duration>>,
+    /// `--expander` (least-waste); a comma-separated chain.
+    pub expander: Option<Spanned<String>>,
+    /// The priority expander's ConfigMap: priority → pool names.
+    #[serde(default)]
+    pub priorities: BTreeMap<i64, Vec<Spanned<String>>>,
+    /// `--scale-down-enabled` (true).
+    pub scale_down_enabled: Option<bool>,
+    /// `--scale-down-utilization-threshold` (0.5).
+    pub scale_down_utilization_threshold: Option<Spanned<f64>>,
+    /// `--scale-down-unneeded-time` (10m).
+    pub scale_down_unneeded_time: Option<Spanned<Duration>>,
+    /// `--scale-down-delay-after-add` (10m).
+    pub scale_down_delay_after_add: Option<Spanned<Duration>>,
+    /// `--scale-down-delay-after-delete` (0s).
+    pub scale_down_delay_after_delete: Option<Spanned<Duration>>,
+    /// `--scale-down-delay-after-failure` (3m).
+    pub scale_down_delay_after_failure: Option<Spanned<Duration>>,
+    /// `--max-node-provision-time` (15m).
+    pub max_node_provision_time: Option<Spanned<Duration>>,
+    /// `--max-nodes-total` (0: unlimited).
+    pub max_nodes_total: Option<Spanned<i64>>,
+    /// `--max-scale-down-parallelism` (10).
+    pub max_scale_down_parallelism: Option<Spanned<i64>>,
+    /// `--max-drain-parallelism` (1).
+    pub max_drain_parallelism: Option<Spanned<i64>>,
+    /// `--expendable-pods-priority-cutoff` (-10).
+    pub expendable_pods_priority_cutoff: Option<i32>,
+}
+
+/// A pool's `provisioning:` time (lognormal).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProvisioningFile {
+    /// Median request-to-Ready time.
+    pub median: Spanned<Duration>,
+    /// 90th percentile (default: the median, i.e. always the median).
+    pub p90: Option<Spanned<Duration>>,
+}
+
+fn duration(cx: &mut Ctx, d: &Option<Spanned<Duration>>, field: &str, default: SimTime) -> SimTime {
+    match d {
+        None => default,
+        Some(d) if d.value.time() > SimTime::from_secs(24 * 3600) => {
+            cx.err(loc(d), field, "must be at most 24h");
+            default
+        }
+        Some(d) => d.value.time(),
+    }
+}
+
+/// The autoscaler's settings, or None when the scenario has no `clusterAutoscaler`.
+pub(super) fn validate_autoscaler(
+    cx: &mut Ctx,
+    raw: Option<&ClusterAutoscalerFile>,
+    pool_names: &[String],
+) -> Option<AutoscalerConfig> {
+    let r = raw?;
+    let f = "clusterAutoscaler";
+    let d = AutoscalerConfig::default();
+    let mut cfg = AutoscalerConfig {
+        scan_interval: duration(
+            cx,
+            &r.scan_interval,
+            &format!("{f}.scanInterval"),
+            d.scan_interval,
+        ),
+        scale_down_enabled: r.scale_down_enabled.unwrap_or(true),
+        unneeded_time: duration(
+            cx,
+            &r.scale_down_unneeded_time,
+            &format!("{f}.scaleDownUnneededTime"),
+            d.unneeded_time,
+        ),
+        delay_after_add: duration(
+            cx,
+            &r.scale_down_delay_after_add,
+            &format!("{f}.scaleDownDelayAfterAdd"),
+            d.delay_after_add,
+        ),
+        delay_after_delete: duration(
+            cx,
+            &r.scale_down_delay_after_delete,
+            &format!("{f}.scaleDownDelayAfterDelete"),
+            d.delay_after_delete,
+        ),
+        delay_after_failure: duration(
+            cx,
+            &r.scale_down_delay_after_failure,
+            &format!("{f}.scaleDownDelayAfterFailure"),
+            d.delay_after_failure,
+        ),
+        max_node_provision_time: duration(
+            cx,
+            &r.max_node_provision_time,
+            &format!("{f}.maxNodeProvisionTime"),
+            d.max_node_provision_time,
+        ),
+        expendable_priority_cutoff: r
+            .expendable_pods_priority_cutoff
+            .unwrap_or(d.expendable_priority_cutoff),
+        ..d
+    };
+    if cfg.scan_interval < SimTime::from_secs(1) {
+        if let Some(s) = &r.scan_interval {
+            cx.err(loc(s), format!("{f}.scanInterval"), "must be at least 1s");
+        }
+        cfg.scan_interval = SimTime::from_secs(10);
+    }
+    if let Some(t) = &r.scale_down_utilization_threshold {
+        if t.value.is_finite() && t.value > 0.0 && t.value <= 1.0 {
+            cfg.utilization_threshold = t.value;
+        } else {
+            cx.err(
+                loc(t),
+                format!("{f}.scaleDownUtilizationThreshold"),
+                format!(
+                    "{} is not a utilization (expected more than 0, at most 1)",
+                    t.value
+                ),
+            );
+        }
+    }
+    if let Some(m) = &r.max_nodes_total {
+        cfg.max_nodes_total = count_in(cx, m, &format!("{f}.maxNodesTotal"), 0, 1_000_000);
+    }
+    if let Some(m) = &r.max_scale_down_parallelism {
+        cfg.max_scale_down_parallelism =
+            count_in(cx, m, &format!("{f}.maxScaleDownParallelism"), 1, 10_000);
+    }
+    if let Some(m) = &r.max_drain_parallelism {
+        cfg.max_drain_parallelism = count_in(cx, m, &format!("{f}.maxDrainParallelism"), 1, 10_000);
+    }
+    if let Some(e) = &r.expander {
+        let mut chain = Vec::new();
+        for name in e.value.split(',').map(str::trim) {
+            let item = Spanned {
+                value: name.to_string(),
+                referenced: e.referenced,
+                defined: e.defined,
+            };
+            if let Some(x) = keyword(
+                cx,
+                &item,
+                &format!("{f}.expander"),
+                "expander",
+                &Expander::NAMES,
+            ) {
+                chain.push(x);
+            }
+        }
+        if !chain.is_empty() {
+            cfg.expanders = chain;
+        }
+    }
+    for (prio, names) in &r.priorities {
+        let mut pools = Vec::new();
+        for n in names {
+            match pool_names.iter().position(|p| *p == n.value) {
+                Some(i) => pools.push(i as u32),
+                None => {
+                    let hint = closest(&n.value, pool_names.iter().map(String::as_str))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    cx.err(
+                        loc(n),
+                        format!("{f}.priorities.{prio}"),
+                        format!("no pool named `{}`{hint}", n.value),
+                    );
+                }
+            }
+        }
+        cfg.priorities
+            .push((i32::try_from(*prio).unwrap_or(0), pools));
+    }
+    if cfg.expanders.contains(&Expander::Priority) && cfg.priorities.is_empty() {
+        cx.err(
+            None,
+            format!("{f}.priorities"),
+            "the priority expander needs priorities: {PRIORITY: [pool, ...]}",
+        );
+    }
+    Some(cfg)
+}
+
+/// A pool's provisioning time: (median, p90).
+pub(super) fn validate_provisioning(
+    cx: &mut Ctx,
+    raw: Option<&ProvisioningFile>,
+    f: &str,
+) -> (SimTime, SimTime) {
+    let Some(p) = raw else {
+        return (DEFAULT_PROVISIONING_MEDIAN, DEFAULT_PROVISIONING_P90);
+    };
+    let median = duration(
+        cx,
+        &Some(Spanned {
+            value: p.median.value,
+            referenced: p.median.referenced,
+            defined: p.median.defined,
+        }),
+        &format!("{f}.provisioning.median"),
+        DEFAULT_PROVISIONING_MEDIAN,
+    );
+    let p90 = match &p.p90 {
+        None => median,
+        Some(q) if q.value.time() < median => {
+            cx.err(
+                loc(q),
+                format!("{f}.provisioning.p90"),
+                "must not be shorter than the median",
+            );
+            median
+        }
+        Some(q) => q.value.time(),
+    };
+    (median, p90)
+}

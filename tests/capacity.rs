@@ -1,0 +1,147 @@
+//! The cluster autoscaler end to end: pending pods trigger a scale-up within one scan,
+//! nodes join after their provisioning time and take the pods, and nodes leave only after
+//! being unneeded for the unneeded time, never below the pool's minimum.
+
+use crate::util::{col, read_csv, run_scenario, variant};
+use std::path::Path;
+
+const FIXTURE: &str = "tests/data/scenarios/ca-step.yaml";
+
+/// (time, kind, object, reason, message) of every event.
+fn events(dir: &Path) -> Vec<(f64, String, String, String, String)> {
+    let (h, rows) = read_csv(&dir.join("events.csv"));
+    rows.iter()
+        .map(|r| {
+            (
+                col(&h, r, "time_s").parse().expect("time"),
+                col(&h, r, "kind").to_string(),
+                col(&h, r, "object").to_string(),
+                col(&h, r, "reason").to_string(),
+                col(&h, r, "message").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// (time, ready, provisioning) per nodes.csv row (one pool).
+fn nodes(dir: &Path) -> Vec<(f64, u32, u32)> {
+    let (h, rows) = read_csv(&dir.join("nodes.csv"));
+    rows.iter()
+        .map(|r| {
+            (
+                col(&h, r, "time_s").parse().expect("time"),
+                col(&h, r, "nodes_ready").parse().expect("ready"),
+                col(&h, r, "nodes_provisioning")
+                    .parse()
+                    .expect("provisioning"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pending_pods_trigger_a_scale_up_and_run_once_the_nodes_join() {
+    let dir = run_scenario(FIXTURE, &[]);
+    let ev = events(&dir);
+    let failed = ev
+        .iter()
+        .find(|e| e.3 == "FailedScheduling")
+        .expect("pods stopped fitting");
+    let triggered: Vec<_> = ev.iter().filter(|e| e.3 == "TriggeredScaleUp").collect();
+    let first = triggered.first().expect("a scale-up");
+    // Within one 10 s scan of the pod failing to schedule.
+    assert!(
+        first.0 >= failed.0 && first.0 - failed.0 <= 10.0,
+        "{failed:?} then {first:?}"
+    );
+    assert!(
+        first.4.starts_with("pod triggered scale-up: [{small 2->"),
+        "{}",
+        first.4
+    );
+    // The nodes are billed and shown as provisioning, then Ready after their boot time
+    // (lognormal, median 90 s, p90 120 s).
+    let rows = nodes(&dir);
+    let booting = rows.iter().find(|r| r.2 > 0).expect("nodes provisioning");
+    assert!(booting.0 >= first.0);
+    let joined = rows.iter().find(|r| r.1 > 2).expect("nodes joined");
+    assert!(
+        joined.0 - first.0 >= 30.0 && joined.0 - first.0 <= 300.0,
+        "joined {} s after the trigger",
+        joined.0 - first.0
+    );
+    // Every pod that triggered the scale-up is scheduled onto a new node afterwards.
+    for t in &triggered {
+        let bound = ev
+            .iter()
+            .find(|e| e.3 == "Scheduled" && e.2 == t.2)
+            .unwrap_or_else(|| panic!("{} never scheduled", t.2));
+        assert!(bound.0 > t.0 + 30.0, "{} bound at {}", t.2, bound.0);
+        assert!(
+            bound.4.contains(" to small-2") || bound.4.contains(" to small-3"),
+            "{}",
+            bound.4
+        );
+    }
+    // Never above the pool's max, and back at its min at the end.
+    assert!(rows.iter().all(|r| r.1 + r.2 <= 12));
+    assert_eq!(rows.last().map(|r| r.1), Some(2));
+}
+
+#[test]
+fn nodes_leave_only_after_the_unneeded_time() {
+    let dir = run_scenario(FIXTURE, &[]);
+    let ev = events(&dir);
+    let scale_in = ev
+        .iter()
+        .find(|e| e.3 == "SuccessfulRescale" && e.4.ends_with("All metrics below target"))
+        .expect("the HPA scaled in");
+    let removals: Vec<_> = ev
+        .iter()
+        .filter(|e| e.1 == "Node" && e.3 == "ScaleDown")
+        .collect();
+    assert_eq!(removals.len(), 2, "{removals:?}");
+    for r in &removals {
+        assert_eq!(r.4, "nodes removed by cluster autoscaler");
+        // Nodes emptied by the scale-in become unneeded then; upstream deletes them once
+        // unneeded for more than scaleDownUnneededTime (10 min).
+        assert!(
+            r.0 - scale_in.0 > 600.0,
+            "removed {} s after the scale-in",
+            r.0 - scale_in.0
+        );
+    }
+    // A shorter unneeded time removes them sooner; disabled scale-down never does.
+    let quick = variant(
+        FIXTURE,
+        "clusterAutoscaler: {}",
+        "clusterAutoscaler: {scaleDownUnneededTime: 2m}",
+    );
+    let dir = run_scenario(quick.to_str().expect("path"), &[]);
+    let first = events(&dir)
+        .into_iter()
+        .find(|e| e.1 == "Node" && e.3 == "ScaleDown")
+        .expect("removed");
+    assert!(first.0 < removals[0].0, "{} vs {}", first.0, removals[0].0);
+    let off = variant(
+        FIXTURE,
+        "clusterAutoscaler: {}",
+        "clusterAutoscaler: {scaleDownEnabled: false}",
+    );
+    let dir = run_scenario(off.to_str().expect("path"), &[]);
+    assert!(
+        !events(&dir)
+            .iter()
+            .any(|e| e.1 == "Node" && e.3 == "ScaleDown")
+    );
+    assert!(nodes(&dir).last().is_some_and(|r| r.1 > 2));
+}
+
+#[test]
+fn without_a_cluster_autoscaler_pods_stay_pending() {
+    let fixed = variant(FIXTURE, "clusterAutoscaler: {}\n", "");
+    let dir = run_scenario(fixed.to_str().expect("path"), &[]);
+    let ev = events(&dir);
+    assert!(!ev.iter().any(|e| e.3 == "TriggeredScaleUp"));
+    assert!(nodes(&dir).iter().all(|r| r.1 == 2 && r.2 == 0));
+}
