@@ -4,6 +4,7 @@
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use kubesim::cluster::{NodeId, WorkloadId, World};
+use kubesim::control::autoscaler::ClusterAutoscaler;
 use kubesim::control::scheduler::Scheduler;
 use kubesim::engine::{EventQueue, RngStreams, SimTime};
 use kubesim::scenario::{load_path, load_quickstart, load_str};
@@ -140,12 +141,46 @@ fn traffic(c: &mut Criterion) {
     group.finish();
 }
 
+/// One cluster-autoscaler loop over 5,000 nodes (m5.xlarge, 0 to 7 pods of 500m each, so
+/// some are underused and get the drain simulation) with 1,000 pending pods to place.
+fn autoscaler_pass(c: &mut Criterion) {
+    let yaml = "name: bench\nduration: 1m\ncluster:\n  pools: [{name: p, instanceType: m5.xlarge, zones: [a, b, c], count: 5000, min: 100, max: 8000}]\nclusterAutoscaler: {}\nworkloads:\n  - name: w\n    replicas: 0\n    template: {spec: {containers: [{name: c, resources: {requests: {cpu: 500m, memory: 1Gi}}}]}}\n";
+    let scenario = match load_str("bench.yaml", yaml, Path::new("."), &[]) {
+        Ok(s) => s,
+        Err(e) => panic!("bench scenario must load: {e}"),
+    };
+    let mut world = World::new(&scenario);
+    for n in 0..5000u32 {
+        for _ in 0..(n * 3 % 8) {
+            let pod = world.create_pod(WorkloadId(0), SimTime::ZERO);
+            world.bind(pod, NodeId(n));
+        }
+    }
+    for _ in 0..1000 {
+        let pod = world.create_pod(WorkloadId(0), SimTime::ZERO);
+        world.pods[pod.0 as usize].unschedulable_since = Some(SimTime::ZERO);
+    }
+    let cfg = scenario.cluster_autoscaler.clone().unwrap_or_default();
+    let budgets = vec![Vec::new(); world.specs.len()];
+    let mut group = c.benchmark_group("cluster_autoscaler");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("5000_nodes_1000_pending", |b| {
+        b.iter_batched(
+            || ClusterAutoscaler::new(cfg.clone(), RngStreams::new(1).stream("ca"), &world),
+            |mut ca| black_box(ca.run_once(&world, SimTime::from_secs(10), &[], &budgets)),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     event_queue,
     scheduling_decision,
     quickstart_run,
     scale_run,
-    traffic
+    traffic,
+    autoscaler_pass
 );
 criterion_main!(benches);
