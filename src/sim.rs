@@ -5,7 +5,7 @@
 //! own state and is called with the World. Traffic and metrics advance on a fixed tick
 //! (the fluid model); the control plane reacts to discrete events in between.
 
-use crate::cluster::{PodId, PodState, PoolId, WorkloadId, World};
+use crate::cluster::{NodeId, PodId, PodState, PoolId, WorkloadId, World};
 use crate::control::autoscaler::ClusterAutoscaler;
 use crate::control::hpa::HpaController;
 use crate::control::replicaset;
@@ -48,6 +48,14 @@ pub enum Event {
     AutoscalerScan,
     /// A node requested from a pool finished booting and joined the cluster.
     NodeProvisioned(PoolId),
+    /// A spot node gets its interruption notice.
+    SpotNotice(NodeId),
+    /// A spot node's notice ran out: it is terminated.
+    SpotTerminate(NodeId),
+    /// Retry evicting a draining spot node's pods (as `kubectl drain` retries every 5 s).
+    SpotDrain(NodeId),
+    /// A scheduled interruption of a spot pool's oldest nodes.
+    SpotScheduled(PoolId, u32),
 }
 
 /// Why a run stopped early.
@@ -99,6 +107,7 @@ struct Simulation {
     vpa: VpaRecommender,
     autoscaler: Option<ClusterAutoscaler>,
     provisioning_rng: SimRng,
+    spot_rng: SimRng,
     stopped_answering: Vec<PodId>,
     cycle_scheduled: bool,
     flush_scheduled: bool,
@@ -130,6 +139,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
             .clone()
             .map(|cfg| ClusterAutoscaler::new(cfg, streams.stream("cluster-autoscaler"), &world)),
         provisioning_rng: streams.stream("provisioning"),
+        spot_rng: streams.stream("spot"),
         stopped_answering: Vec::new(),
         cycle_scheduled: false,
         flush_scheduled: false,
@@ -155,6 +165,16 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         scenario.metrics_tick.min(scenario.duration),
         Event::MetricsTick,
     );
+    for i in 0..sim.world.live_nodes.len() {
+        let node = sim.world.live_nodes[i];
+        sim.arm_spot(node, SimTime::ZERO);
+    }
+    for (p, pool) in scenario.pools.iter().enumerate() {
+        for &(at, nodes) in pool.spot.iter().flat_map(|s| s.scheduled.iter()) {
+            sim.engine
+                .schedule_at(at, Event::SpotScheduled(PoolId(p as u32), nodes));
+        }
+    }
     if let Some(ca) = &sim.autoscaler {
         sim.engine
             .schedule_at(ca.scan_interval(), Event::AutoscalerScan);
@@ -274,9 +294,28 @@ impl Simulation {
             Event::NodeProvisioned(pool) => {
                 let p = pool.0 as usize;
                 self.world.pool_provisioning[p] = self.world.pool_provisioning[p].saturating_sub(1);
-                self.world.add_node(pool, now);
+                let node = self.world.add_node(pool, now);
+                self.arm_spot(node, now);
                 self.scheduler.on_cluster_change(&mut self.world, now);
                 self.arm_scheduler();
+            }
+            Event::SpotNotice(node) => self.spot_notice(node, now),
+            Event::SpotTerminate(node) => self.spot_terminate(node, now),
+            Event::SpotDrain(node) => {
+                if self.world.nodes[node.0 as usize].removed_at.is_none() {
+                    self.drain_step(node, now);
+                }
+            }
+            Event::SpotScheduled(pool, n) => {
+                let nodes: Vec<NodeId> = self.world.pool_nodes[pool.0 as usize]
+                    .iter()
+                    .copied()
+                    .filter(|&id| self.world.nodes[id.0 as usize].schedulable)
+                    .take(n as usize)
+                    .collect();
+                for node in nodes {
+                    self.spot_notice(node, now);
+                }
             }
             Event::BackoffFlush => {
                 if self.backoff_timer.is_some_and(|t| t <= now) {
@@ -342,6 +381,100 @@ impl Simulation {
             self.recorder.pool_nodes_changed(now, pool, billed);
         }
         self.engine.schedule_in(interval, Event::AutoscalerScan);
+    }
+
+    /// Draws a spot node's interruption time (exponential around the pool's mean).
+    fn arm_spot(&mut self, node: NodeId, now: SimTime) {
+        let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
+        let Some(mtti) = self.world.pools[pool]
+            .spot
+            .as_ref()
+            .and_then(|s| s.mean_time_to_interruption)
+        else {
+            return;
+        };
+        let u: f64 = self.spot_rng.random();
+        let after = -(1.0 - u).ln() * mtti.as_secs_f64();
+        self.engine.schedule_at(
+            now.saturating_add(SimTime::from_millis((after * 1000.0) as u64)),
+            Event::SpotNotice(node),
+        );
+    }
+
+    /// A spot interruption notice: cordon the node, evict what the PodDisruptionBudgets
+    /// allow at once, terminate it when the notice ends.
+    fn spot_notice(&mut self, node: NodeId, now: SimTime) {
+        let n = &self.world.nodes[node.0 as usize];
+        if n.removed_at.is_some() || !n.schedulable {
+            return; // gone, or already draining
+        }
+        let pool = n.pool.0 as usize;
+        let notice = self.world.pools[pool]
+            .spot
+            .as_ref()
+            .map_or(SimTime::ZERO, |s| s.notice);
+        self.world.cordon(node);
+        self.recorder
+            .event(now, EventKind::SpotInterruption { node, notice });
+        self.engine.schedule_in(notice, Event::SpotTerminate(node));
+        self.drain_step(node, now);
+    }
+
+    /// Evicts the pods of a draining node that their PodDisruptionBudgets allow now, and
+    /// retries in 5 s while any remain.
+    fn drain_step(&mut self, node: NodeId, now: SimTime) {
+        let (mut allowed, budgets) = self.scheduler.disruption_state(&self.world);
+        let pods = self.world.nodes[node.0 as usize].pods.clone();
+        let mut evict = Vec::new();
+        for pod in pods {
+            let w = self.world.pods[pod.0 as usize].workload;
+            let covered = &budgets[w.0 as usize];
+            if covered.iter().any(|&b| allowed[b as usize] <= 0) {
+                continue; // its budget is spent: it runs until the node goes
+            }
+            for &b in covered {
+                allowed[b as usize] -= 1;
+            }
+            evict.push(pod);
+        }
+        for pod in evict {
+            self.evict(pod, now, "spot interruption");
+        }
+        if !self.world.nodes[node.0 as usize].pods.is_empty() {
+            self.engine.schedule_in(DRAIN_RETRY, Event::SpotDrain(node));
+        }
+    }
+
+    /// The notice ran out: the pods still there die with the node, and the node group
+    /// replaces the instance to keep its size.
+    fn spot_terminate(&mut self, node: NodeId, now: SimTime) {
+        if self.world.nodes[node.0 as usize].removed_at.is_some() {
+            return;
+        }
+        for pod in self.world.nodes[node.0 as usize].pods.clone() {
+            self.evict(pod, now, "spot instance terminated");
+        }
+        let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
+        self.world.remove_node(node, now);
+        self.world.pool_provisioning[pool] += 1;
+        let spec = &self.world.pools[pool];
+        let delay = provisioning_delay(
+            spec.provisioning_median,
+            spec.provisioning_p90,
+            &mut self.provisioning_rng,
+        );
+        self.engine
+            .schedule_in(delay, Event::NodeProvisioned(PoolId(pool as u32)));
+    }
+
+    /// Deletes a pod from its node (counted as evicted); its ReplicaSet replaces it.
+    fn evict(&mut self, pod: PodId, now: SimTime, why: &'static str) {
+        self.recorder.event(now, EventKind::Killing { pod, why });
+        self.recorder.pods_evicted += 1;
+        let w = self.world.pods[pod.0 as usize].workload;
+        self.world.delete_pod(pod, now);
+        self.engine
+            .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
     }
 
     fn request_cycle(&mut self) {
@@ -455,6 +588,9 @@ impl Simulation {
         }
     }
 }
+
+/// How often a drain retries evictions a PodDisruptionBudget refused (`kubectl drain`).
+const DRAIN_RETRY: SimTime = SimTime::from_secs(5);
 
 /// A node's request-to-Ready time: lognormal with the pool's median and 90th percentile.
 fn provisioning_delay(median: SimTime, p90: SimTime, rng: &mut SimRng) -> SimTime {

@@ -145,3 +145,46 @@ fn without_a_cluster_autoscaler_pods_stay_pending() {
     assert!(!ev.iter().any(|e| e.3 == "TriggeredScaleUp"));
     assert!(nodes(&dir).iter().all(|r| r.1 == 2 && r.2 == 0));
 }
+
+#[test]
+fn a_spot_interruption_drains_within_the_budget_and_the_instance_is_replaced() {
+    let dir = run_scenario("tests/data/scenarios/spot.yaml", &[]);
+    let ev = events(&dir);
+    let notice = ev
+        .iter()
+        .find(|e| e.3 == "SpotInterruption")
+        .expect("the scheduled interruption");
+    assert_eq!((notice.0, notice.2.as_str()), (600.0, "spot-0"));
+    let kills: Vec<_> = ev.iter().filter(|e| e.3 == "Killing").collect();
+    assert_eq!(kills.len(), 2, "the node held two web pods: {kills:?}");
+    // maxUnavailable 1: the second eviction waits until the first pod's replacement is
+    // Ready (startupTime 20 s), retried every 5 s like kubectl drain.
+    assert_eq!(kills[0].0, 600.0);
+    assert!(kills[1].0 >= 620.0 && kills[1].0 < 720.0, "{:?}", kills[1]);
+    // AWS's 2-minute notice, then the instance is gone and replaced.
+    let rows = nodes(&dir);
+    let gone = rows.iter().find(|r| r.1 == 2).expect("the node left");
+    assert_eq!((gone.0, gone.2), (720.0, 1));
+    assert_eq!(rows.last().map(|r| (r.1, r.2)), Some((3, 0)));
+    // Billed at the catalog's spot price: 3 × $0.07044 an hour.
+    let (h, r) = read_csv(&dir.join("nodes.csv"));
+    let price: f64 = col(&h, &r[0], "cost_per_hour_usd").parse().expect("cost");
+    assert!((price - 3.0 * 0.07044).abs() < 1e-9, "{price}");
+}
+
+#[test]
+fn spot_nodes_are_interrupted_at_the_pools_hazard_rate() {
+    // 3 nodes for 24 h with a mean of 6 h between interruptions: about 12 notices
+    // (Poisson; the bounds hold for any seed with overwhelming probability).
+    let hazard = variant(
+        "tests/data/scenarios/spot.yaml",
+        "        interruptions: [{at: 10m, nodes: 1}]",
+        "        meanTimeToInterruption: 6h",
+    );
+    let dir = run_scenario(hazard.to_str().expect("path"), &["--set", "duration=24h"]);
+    let notices = events(&dir)
+        .iter()
+        .filter(|e| e.3 == "SpotInterruption")
+        .count();
+    assert!((4..=24).contains(&notices), "{notices} interruptions");
+}

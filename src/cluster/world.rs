@@ -14,6 +14,9 @@ pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 pub const INSTANCE_TYPE_LABEL: &str = "node.kubernetes.io/instance-type";
 /// kubesim's pool label, so a pod can target a pool by name.
 pub const POOL_LABEL: &str = "kubesim.io/pool";
+/// kubesim's capacity-type label: `spot` or `on-demand` (Karpenter's
+/// `karpenter.sh/capacity-type` values).
+pub const CAPACITY_TYPE_LABEL: &str = "kubesim.io/capacity-type";
 /// The node field `matchFields` can select on, stored as a pseudo-label.
 pub const NAME_FIELD: &str = "metadata.name";
 
@@ -282,6 +285,12 @@ impl World {
             }
             pairs.push((i.intern(INSTANCE_TYPE_LABEL), i.intern(&spec.instance_type)));
             pairs.push((i.intern(POOL_LABEL), i.intern(&spec.name)));
+            let capacity = if spec.spot.is_some() {
+                "spot"
+            } else {
+                "on-demand"
+            };
+            pairs.push((i.intern(CAPACITY_TYPE_LABEL), i.intern(capacity)));
         }
         let taints = spec.taints.clone();
         if taints

@@ -44,6 +44,7 @@ mod tests {
             images: vec![],
             provisioning_median: SimTime::from_secs(90),
             provisioning_p90: SimTime::from_secs(150),
+            spot: None,
         };
         let mut rec = Recorder::new(0, &[3]);
         rec.pool_nodes_changed(SimTime::from_secs(1800), 0, 1);

@@ -160,6 +160,21 @@ pub enum EventKind {
         /// Its node.
         node: NodeId,
     },
+    /// A spot node got its interruption notice (`SpotInterruption`, as the cloud's node
+    /// termination handlers report it).
+    SpotInterruption {
+        /// The node.
+        node: NodeId,
+        /// Time until termination.
+        notice: SimTime,
+    },
+    /// The kubelet stopped a pod's container (`Killing`).
+    Killing {
+        /// The pod.
+        pod: PodId,
+        /// Why, in a few words (e.g. "spot interruption").
+        why: &'static str,
+    },
     /// The HPA changed a workload's replicas.
     SuccessfulRescale {
         /// The scaled workload.
@@ -294,6 +309,28 @@ impl EventRecord {
                 "ScaleDown",
                 "deleting pod for node scale down".to_string(),
             ),
+            EventKind::SpotInterruption { node, notice } => (
+                "Node",
+                world.node_name(*node),
+                "SpotInterruption",
+                format!(
+                    "spot instance interruption notice: the node is cordoned, drained and terminated in {}s",
+                    notice.as_secs_f64()
+                ),
+            ),
+            EventKind::Killing { pod, why } => {
+                let w = world.pods[pod.0 as usize].workload.0 as usize;
+                let container = world.specs[w]
+                    .container_requests
+                    .first()
+                    .map_or("app", |c| c.name.as_str());
+                (
+                    "Pod",
+                    world.pod_name(*pod),
+                    "Killing",
+                    format!("Stopping container {container} ({why})"),
+                )
+            }
             EventKind::SuccessfulRescale {
                 workload,
                 new_size,

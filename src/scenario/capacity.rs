@@ -240,3 +240,117 @@ pub(super) fn validate_provisioning(
     };
     (median, p90)
 }
+
+/// A spot pool's `spot:` settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SpotFile {
+    /// Mean time from a node's start to its interruption (exponential).
+    pub mean_time_to_interruption: Option<Spanned<Duration>>,
+    /// Notice before termination (default: the provider's: AWS 2m, GCP and Azure 30s).
+    pub notice: Option<Spanned<Duration>>,
+    /// Interruptions at fixed times: `[{at: 2h, nodes: 3}]`.
+    #[serde(default)]
+    pub interruptions: Vec<ScheduledInterruptionFile>,
+}
+
+/// One scheduled spot interruption.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScheduledInterruptionFile {
+    /// When.
+    pub at: Spanned<Duration>,
+    /// How many of the pool's nodes (oldest first; default 1).
+    pub nodes: Option<Spanned<i64>>,
+}
+
+/// The provider's interruption notice: AWS two minutes, GCP and Azure 30 seconds.
+pub fn default_spot_notice(provider: &str) -> SimTime {
+    match provider {
+        "aws" | "oci" => SimTime::from_secs(120),
+        _ => SimTime::from_secs(30),
+    }
+}
+
+/// A pool's capacity type and spot settings.
+pub(super) fn validate_spot(
+    cx: &mut Ctx,
+    p: &super::file::PoolFile,
+    f: &str,
+    provider: &str,
+) -> Option<crate::scenario::model::SpotSpec> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        OnDemand,
+        Spot,
+    }
+    let kind = match &p.capacity_type {
+        None => Kind::OnDemand,
+        Some(k) => keyword(
+            cx,
+            k,
+            &format!("{f}.capacityType"),
+            "capacity type",
+            &[("onDemand", Kind::OnDemand), ("spot", Kind::Spot)],
+        )
+        .unwrap_or(Kind::OnDemand),
+    };
+    if kind == Kind::OnDemand {
+        if let Some(s) = &p.spot
+            && let Some(m) = &s.mean_time_to_interruption
+        {
+            cx.err(
+                loc(m),
+                format!("{f}.spot"),
+                "spot settings need capacityType: spot",
+            );
+        }
+        return None;
+    }
+    let s = p.spot.as_ref();
+    let mtti = s
+        .and_then(|s| s.mean_time_to_interruption.as_ref())
+        .map(|m| {
+            if m.value.time() < SimTime::from_secs(60) {
+                cx.err(
+                    loc(m),
+                    format!("{f}.spot.meanTimeToInterruption"),
+                    "must be at least 1m",
+                );
+            }
+            m.value.time().max(SimTime::from_secs(60))
+        });
+    let notice = match s.and_then(|s| s.notice.as_ref()) {
+        None => default_spot_notice(provider),
+        Some(n) if n.value.time() > SimTime::from_secs(3600) => {
+            cx.err(loc(n), format!("{f}.spot.notice"), "must be at most 1h");
+            default_spot_notice(provider)
+        }
+        Some(n) => n.value.time(),
+    };
+    let scheduled = s
+        .map(|s| {
+            s.interruptions
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    let n = x.nodes.as_ref().map_or(1, |n| {
+                        count_in(
+                            cx,
+                            n,
+                            &format!("{f}.spot.interruptions[{i}].nodes"),
+                            1,
+                            100_000,
+                        )
+                    });
+                    (x.at.value.time(), n)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(crate::scenario::model::SpotSpec {
+        mean_time_to_interruption: mtti,
+        notice,
+        scheduled,
+    })
+}

@@ -193,6 +193,11 @@ pub struct PoolFile {
     pub max: Option<Spanned<i64>>,
     /// Time from a node request to a Ready node (default median 90s, p90 150s).
     pub provisioning: Option<super::capacity::ProvisioningFile>,
+    /// `onDemand` (default) or `spot`: spot nodes cost the catalog's spot price and can be
+    /// interrupted.
+    pub capacity_type: Option<Spanned<String>>,
+    /// How spot nodes are interrupted.
+    pub spot: Option<super::capacity::SpotFile>,
     /// Node labels.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,

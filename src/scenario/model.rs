@@ -88,6 +88,20 @@ pub struct PoolSpec {
     pub provisioning_median: SimTime,
     /// 90th percentile of that time (lognormal around the median).
     pub provisioning_p90: SimTime,
+    /// Spot capacity: how its nodes get interrupted (None: on-demand).
+    pub spot: Option<SpotSpec>,
+}
+
+/// How a spot pool's nodes are interrupted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpotSpec {
+    /// Mean time from a node's start to its interruption (exponential; None: only the
+    /// scheduled interruptions).
+    pub mean_time_to_interruption: Option<SimTime>,
+    /// Interruption notice: the node is drained, then terminated when it ends.
+    pub notice: SimTime,
+    /// Scheduled interruptions: (when, how many of the pool's nodes, oldest first).
+    pub scheduled: Vec<(SimTime, u32)>,
 }
 
 /// Taint effects as upstream names them.

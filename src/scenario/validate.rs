@@ -383,12 +383,19 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
                 .collect(),
             provisioning_median: SimTime::ZERO,
             provisioning_p90: SimTime::ZERO,
+            spot: None,
         };
+        let mut spot_price = None;
+        let mut provider = p
+            .provider
+            .as_ref()
+            .map_or("", |s| s.value.as_str())
+            .to_string();
         (spec.provisioning_median, spec.provisioning_p90) =
             super::capacity::validate_provisioning(cx, p.provisioning.as_ref(), &f);
         if let Some(t) = &p.instance_type {
-            let provider = p.provider.as_ref().map(|s| s.value.as_str());
-            let found = catalog.find(&t.value, provider);
+            let wanted = p.provider.as_ref().map(|s| s.value.as_str());
+            let found = catalog.find(&t.value, wanted);
             match found.as_slice() {
                 [it] => {
                     spec.instance_type = it.name.to_string();
@@ -396,6 +403,8 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
                     spec.memory_bytes = (it.memory_gib * 1024.0 * 1024.0 * 1024.0) as u64;
                     spec.max_pods = it.max_pods;
                     spec.price_usd_per_hour = it.price_usd_per_hour;
+                    spot_price = it.spot_price_usd_per_hour;
+                    provider = it.provider.to_string();
                 }
                 [] => {
                     let hint = closest(&t.value, catalog.names())
@@ -458,6 +467,17 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
             } else if let Some(v) = quantity(cx, q, &af, false) {
                 let id = cx.resource_id(name);
                 spec.extra_allocatable.push((id, v));
+            }
+        }
+        spec.spot = super::capacity::validate_spot(cx, p, &f, &provider);
+        if spec.spot.is_some() && p.price_per_hour.is_none() {
+            match spot_price {
+                Some(sp) => spec.price_usd_per_hour = sp,
+                None => cx.err(
+                    p.capacity_type.as_ref().and_then(loc),
+                    format!("{f}.pricePerHour"),
+                    "the catalog has no spot price for this instance type; give pricePerHour",
+                ),
             }
         }
         if let Some(price) = &p.price_per_hour {
