@@ -188,3 +188,37 @@ fn spot_nodes_are_interrupted_at_the_pools_hazard_rate() {
         .count();
     assert!((4..=24).contains(&notices), "{notices} interruptions");
 }
+
+#[test]
+fn headroom_placeholders_give_way_at_once_and_pull_the_scale_up_forward() {
+    let with = variant(
+        FIXTURE,
+        "clusterAutoscaler: {}\n",
+        "clusterAutoscaler: {}\nheadroom: {replicas: 2, requests: {cpu: \"1\", memory: 1Gi}}\n",
+    );
+    let dir = run_scenario(with.to_str().expect("path"), &[]);
+    let ev = events(&dir);
+    // Real pods preempt the placeholders and run on their room at once.
+    let preempted: Vec<_> = ev.iter().filter(|e| e.3 == "Preempted").collect();
+    assert_eq!(preempted.len(), 2, "{preempted:?}");
+    for p in &preempted {
+        assert!(p.2.starts_with("overprovisioning-"), "{p:?}");
+        let by =
+            p.4.split("default/")
+                .nth(1)
+                .and_then(|s| s.split(' ').next())
+                .expect("preemptor");
+        let bound = ev
+            .iter()
+            .find(|e| e.3 == "Scheduled" && e.2 == by)
+            .expect("preemptor scheduled");
+        assert_eq!(bound.0, p.0, "{by} waited");
+    }
+    // The evicted placeholders pend and trigger the scale-up themselves (priority -1 is
+    // above the autoscaler's expendable cutoff of -10), before any real pod has to.
+    let first = ev
+        .iter()
+        .find(|e| e.3 == "TriggeredScaleUp")
+        .expect("scale-up");
+    assert!(first.2.starts_with("overprovisioning-"), "{first:?}");
+}

@@ -110,11 +110,12 @@ mod tests {
         assert_eq!(m5[0].max_pods, 29);
         assert_eq!(m5[0].price_usd_per_hour, 0.096);
         assert_eq!(m5[0].spot_price_usd_per_hour, Some(0.04366));
-        assert!(
-            cat.find("e2-standard-4", Some("gcp"))[0]
-                .spot_price_usd_per_hour
-                .is_none()
+        // GCP spot prices from the 2026-07-30 price file; none known for m6i.
+        assert_eq!(
+            cat.find("e2-standard-4", Some("gcp"))[0].spot_price_usd_per_hour,
+            Some(0.080424)
         );
+        assert!(cat.find("m6i.large", None)[0].spot_price_usd_per_hour.is_none());
         assert!(cat.find("m5.large", Some("gcp")).is_empty());
     }
 }

@@ -5,6 +5,7 @@
 //! written. Ids are never reused within a run, so a stale id in a queued event can be
 //! detected by looking at the object's state.
 
+pub mod allocatable;
 pub mod catalog;
 pub mod endpoints;
 pub mod labels;

@@ -31,6 +31,8 @@ mod tests {
             instance_type: "m5.large".into(),
             cpu_milli: 2000,
             memory_bytes: 8 << 30,
+            cpu_capacity_milli: 2000,
+            memory_capacity_bytes: 8 << 30,
             max_pods: 29,
             price_usd_per_hour: 0.096,
             zones: vec!["a".into()],

@@ -354,3 +354,147 @@ pub(super) fn validate_spot(
         scheduled,
     })
 }
+
+/// `headroom:` — overprovisioning: low-priority placeholder pods that hold spare capacity
+/// and are preempted the moment real pods need it (their replacements then pend and make
+/// the cluster autoscaler add a node ahead of demand).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HeadroomFile {
+    /// Placeholder pods (or give `fraction`).
+    pub replicas: Option<Spanned<i64>>,
+    /// Placeholders sized to this fraction of the starting cluster's allocatable CPU.
+    pub fraction: Option<Spanned<f64>>,
+    /// Each placeholder's requests: `{cpu, memory}`.
+    pub requests: BTreeMap<String, Spanned<super::quantity::Quantity>>,
+    /// Their priority (default -1: below every workload, above the autoscaler's
+    /// expendable cutoff of -10, so they still trigger scale-up).
+    pub priority: Option<Spanned<i64>>,
+}
+
+/// The name of the placeholder workload `headroom` adds.
+pub const HEADROOM_WORKLOAD: &str = "overprovisioning";
+
+/// The placeholder workload, sized by count or by fraction of the starting cluster CPU.
+pub(super) fn headroom_workload(
+    cx: &mut Ctx,
+    h: &HeadroomFile,
+    pools: &[crate::scenario::model::PoolSpec],
+    taken: &[crate::scenario::model::WorkloadSpec],
+) -> Option<crate::scenario::model::WorkloadSpec> {
+    use super::validate::quantity;
+    let f = "headroom";
+    if taken.iter().any(|w| w.name == HEADROOM_WORKLOAD) {
+        cx.err(
+            None,
+            f,
+            format!("a workload is already named `{HEADROOM_WORKLOAD}`, the name headroom uses"),
+        );
+        return None;
+    }
+    for (k, q) in &h.requests {
+        if k != "cpu" && k != "memory" {
+            cx.err(
+                loc(q),
+                format!("{f}.requests.{k}"),
+                "expected cpu or memory",
+            );
+        }
+    }
+    let cpu = h
+        .requests
+        .get("cpu")
+        .and_then(|q| quantity(cx, q, &format!("{f}.requests.cpu"), true))
+        .unwrap_or(0);
+    let memory = h
+        .requests
+        .get("memory")
+        .and_then(|q| quantity(cx, q, &format!("{f}.requests.memory"), false))
+        .unwrap_or(0);
+    if cpu == 0 {
+        cx.err(
+            None,
+            format!("{f}.requests.cpu"),
+            "placeholders need a CPU request (e.g. cpu: 1)",
+        );
+        return None;
+    }
+    let replicas = match (&h.replicas, &h.fraction) {
+        (Some(r), None) => count_in(cx, r, &format!("{f}.replicas"), 0, 100_000),
+        (None, Some(fr)) if fr.value.is_finite() && fr.value > 0.0 && fr.value < 1.0 => {
+            let total: f64 = pools
+                .iter()
+                .map(|p| f64::from(p.count) * p.cpu_milli as f64)
+                .sum();
+            (fr.value * total / cpu as f64).ceil() as u32
+        }
+        (None, Some(fr)) => {
+            cx.err(
+                loc(fr),
+                format!("{f}.fraction"),
+                format!(
+                    "{} is not a fraction (expected more than 0, less than 1)",
+                    fr.value
+                ),
+            );
+            return None;
+        }
+        _ => {
+            cx.err(None, f, "give exactly one of replicas and fraction");
+            return None;
+        }
+    };
+    let priority = h
+        .priority
+        .as_ref()
+        .map_or(-1, |p| p.value.clamp(-1_000_000_000, 1_000_000_000) as i32);
+    Some(crate::scenario::model::WorkloadSpec {
+        name: HEADROOM_WORKLOAD.to_string(),
+        replicas,
+        labels: vec![("app".to_string(), HEADROOM_WORKLOAD.to_string())],
+        cpu_request_milli: cpu,
+        memory_request_bytes: memory,
+        cpu_nonzero_milli: cpu,
+        memory_nonzero_bytes: if memory > 0 {
+            memory
+        } else {
+            super::validate::NON_ZERO_MEMORY_BYTES
+        },
+        cpu_limit_milli: None,
+        memory_limit_bytes: None,
+        node_selector: Vec::new(),
+        tolerations: Vec::new(),
+        startup: SimTime::from_secs(1),
+        create_at: SimTime::ZERO,
+        extra_requests: Vec::new(),
+        volume_zones: Vec::new(),
+        containers: 1,
+        container_requests: vec![crate::scenario::model::ContainerRequests {
+            name: "pause".to_string(),
+            cpu_request_milli: cpu,
+            memory_request_bytes: memory,
+        }],
+        images: Vec::new(),
+        service: crate::scenario::model::ServiceModel {
+            cpu_seconds_per_request: 0.001,
+            concurrency: 1,
+            timeout: super::validate::DEFAULT_TIMEOUT,
+            base_cpu_milli: 0,
+            base_memory_bytes: Some(0),
+            memory_per_request_bytes: 0,
+            service_time: crate::traffic::queueing::ServiceTime::Exponential,
+            retries: None,
+        },
+        traffic: Default::default(),
+        arrivals: crate::scenario::model::Arrivals::Fluid,
+        calls: Vec::new(),
+        priority,
+        preempts: false,
+        node_affinity: Default::default(),
+        pod_affinity: Default::default(),
+        host_ports: Vec::new(),
+        node_name: None,
+        spread: Vec::new(),
+        hpa: None,
+    })
+}

@@ -60,6 +60,8 @@ pub struct ScenarioFile {
     pub pod_disruption_budgets: Vec<PodDisruptionBudgetFile>,
     /// Safety limits against runaway scenarios.
     pub limits: Option<LimitsFile>,
+    /// Overprovisioning placeholder pods.
+    pub headroom: Option<super::capacity::HeadroomFile>,
     /// The cluster autoscaler (absent: node pools keep their size).
     pub cluster_autoscaler: Option<super::capacity::ClusterAutoscalerFile>,
     /// Settings of the simulated kube-controller-manager (the HPA controller's flags).
@@ -193,6 +195,9 @@ pub struct PoolFile {
     pub max: Option<Spanned<i64>>,
     /// Time from a node request to a Ready node (default median 90s, p90 150s).
     pub provisioning: Option<super::capacity::ProvisioningFile>,
+    /// `provider` (default for catalog types: the managed service's kube-reserved and
+    /// eviction formula) or `none` (allocatable = capacity).
+    pub reservations: Option<Spanned<String>>,
     /// `onDemand` (default) or `spot`: spot nodes cost the catalog's spot price and can be
     /// interrupted.
     pub capacity_type: Option<Spanned<String>>,

@@ -58,10 +58,15 @@ pub struct PoolSpec {
     pub name: String,
     /// Instance type name (catalog name or `custom`).
     pub instance_type: String,
-    /// Allocatable CPU per node in milli-cores.
+    /// Allocatable CPU per node in milli-cores (capacity minus the provider's reservations).
     pub cpu_milli: u64,
     /// Allocatable memory per node in bytes.
     pub memory_bytes: u64,
+    /// CPU capacity per node, milli-cores (what the cloud sells; the least-waste expander
+    /// measures against it).
+    pub cpu_capacity_milli: u64,
+    /// Memory capacity per node, bytes.
+    pub memory_capacity_bytes: u64,
     /// Pods per node.
     pub max_pods: u32,
     /// On-demand price per node-hour.

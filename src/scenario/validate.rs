@@ -228,6 +228,11 @@ pub fn validate(
             spec,
         );
     }
+    if let Some(h) = &raw.headroom
+        && let Some(w) = super::capacity::headroom_workload(&mut cx, h, &pools, &workloads)
+    {
+        workloads.push(w);
+    }
     if cx.errors.is_empty() {
         // Only meaningful when pools and pods parsed cleanly; otherwise it repeats them.
         check_fit(&mut cx, &raw.workloads.value, &workloads, &pools);
@@ -359,6 +364,8 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
             instance_type: "custom".to_string(),
             cpu_milli: 0,
             memory_bytes: 0,
+            cpu_capacity_milli: 0,
+            memory_capacity_bytes: 0,
             max_pods: 110,
             price_usd_per_hour: 0.0,
             zones: p
@@ -468,6 +475,31 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
                 let id = cx.resource_id(name);
                 spec.extra_allocatable.push((id, v));
             }
+        }
+        spec.cpu_capacity_milli = spec.cpu_milli;
+        spec.memory_capacity_bytes = spec.memory_bytes;
+        let reservations = match &p.reservations {
+            None => true,
+            Some(r) => keyword(
+                cx,
+                r,
+                &format!("{f}.reservations"),
+                "reservations",
+                &[("provider", true), ("none", false)],
+            )
+            .unwrap_or(true),
+        };
+        // Explicit cpu and memory are allocatable as given; catalog capacity loses the
+        // provider's reservations.
+        if reservations && p.cpu.is_none() && p.memory.is_none() && p.instance_type.is_some() {
+            use crate::cluster::allocatable::{Reservations, allocatable};
+            (spec.cpu_milli, spec.memory_bytes) = allocatable(
+                Reservations::for_provider(&provider),
+                spec.cpu_capacity_milli,
+                spec.memory_capacity_bytes,
+                spec.max_pods,
+                &spec.instance_type,
+            );
         }
         spec.spot = super::capacity::validate_spot(cx, p, &f, &provider);
         if spec.spot.is_some() && p.price_per_hour.is_none() {

@@ -217,8 +217,8 @@ impl ClusterAutoscaler {
                 pods: est.pods(),
                 pod_cpu_milli: est.cpu_milli,
                 pod_memory_bytes: est.memory_bytes,
-                node_cpu_milli: pool.cpu_milli,
-                node_memory_bytes: pool.memory_bytes,
+                node_cpu_milli: pool.cpu_capacity_milli,
+                node_memory_bytes: pool.memory_capacity_bytes,
                 node_price: pool.price_usd_per_hour,
             });
             estimates.push(est);
