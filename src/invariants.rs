@@ -52,8 +52,9 @@ pub fn check(world: &World) -> Result<(), String> {
     }
     for (i, n) in world.nodes.iter().enumerate() {
         let id = crate::cluster::NodeId(i as u32);
-        if n.cpu_requested_milli != cpu[i]
-            || n.memory_requested_bytes != mem[i]
+        let pool = &world.pools[n.pool.0 as usize];
+        if n.cpu_requested_milli != cpu[i] + pool.daemon_cpu_milli
+            || n.memory_requested_bytes != mem[i] + pool.daemon_memory_bytes
             || n.pods.len() as u32 != pods_on[i]
         {
             return Err(format!(

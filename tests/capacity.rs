@@ -222,3 +222,29 @@ fn headroom_placeholders_give_way_at_once_and_pull_the_scale_up_forward() {
         .expect("scale-up");
     assert!(first.2.starts_with("overprovisioning-"), "{first:?}");
 }
+
+#[test]
+fn daemonsets_take_room_on_every_node_of_their_pools() {
+    let dir = run_scenario("tests/data/scenarios/daemonsets.yaml", &[]);
+    let ev = events(&dir);
+    let on = |pool: &str| {
+        ev.iter()
+            .filter(|e| e.3 == "Scheduled" && e.4.ends_with(&format!(" to {pool}-0")))
+            .count()
+    };
+    // a: 2000m − 100m − 200m = 1700m → 5 pods; b: 2000m − 100m → 6 pods; the 12th waits.
+    assert_eq!((on("a"), on("b")), (5, 6));
+    assert!(
+        ev.iter()
+            .any(|e| e.3 == "FailedScheduling" && e.2 == "web-11")
+    );
+    // nodes.csv counts the DaemonSet pods' requests, as the API server does.
+    let (h, rows) = read_csv(&dir.join("nodes.csv"));
+    let requested = |pool: &str| {
+        rows.iter()
+            .find(|r| col(&h, r, "pool") == pool)
+            .map(|r| col(&h, r, "cpu_requested").to_string())
+    };
+    assert_eq!(requested("a").as_deref(), Some("1.800"));
+    assert_eq!(requested("b").as_deref(), Some("1.900"));
+}

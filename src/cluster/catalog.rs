@@ -115,7 +115,11 @@ mod tests {
             cat.find("e2-standard-4", Some("gcp"))[0].spot_price_usd_per_hour,
             Some(0.080424)
         );
-        assert!(cat.find("m6i.large", None)[0].spot_price_usd_per_hour.is_none());
+        assert!(
+            cat.find("m6i.large", None)[0]
+                .spot_price_usd_per_hour
+                .is_none()
+        );
         assert!(cat.find("m5.large", Some("gcp")).is_empty());
     }
 }

@@ -47,6 +47,9 @@ mod tests {
             provisioning_median: SimTime::from_secs(90),
             provisioning_p90: SimTime::from_secs(150),
             spot: None,
+            daemon_cpu_milli: 0,
+            daemon_memory_bytes: 0,
+            daemon_pods: 0,
         };
         let mut rec = Recorder::new(0, &[3]);
         rec.pool_nodes_changed(SimTime::from_secs(1800), 0, 1);

@@ -498,3 +498,79 @@ pub(super) fn headroom_workload(
         hpa: None,
     })
 }
+
+/// A DaemonSet: one pod with these requests on every node of its pools.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DaemonSetFile {
+    /// Name, for messages.
+    pub name: Spanned<String>,
+    /// The pod's requests: `{cpu, memory}`.
+    #[serde(default)]
+    pub requests: BTreeMap<String, Spanned<super::quantity::Quantity>>,
+    /// Pools it runs on (default: every pool).
+    pub pools: Option<Vec<Spanned<String>>>,
+}
+
+/// Adds each DaemonSet's pod to the pools it runs on; a node it leaves no room on is an
+/// error.
+pub(super) fn apply_daemon_sets(
+    cx: &mut Ctx,
+    sets: &[DaemonSetFile],
+    pools: &mut [crate::scenario::model::PoolSpec],
+) {
+    use super::validate::quantity;
+    let names: Vec<String> = pools.iter().map(|p| p.name.clone()).collect();
+    for (i, d) in sets.iter().enumerate() {
+        let f = format!("cluster.daemonSets[{i}]");
+        let mut cpu = 0;
+        let mut memory = 0;
+        for (k, q) in &d.requests {
+            match k.as_str() {
+                "cpu" => cpu = quantity(cx, q, &format!("{f}.requests.cpu"), true).unwrap_or(0),
+                "memory" => {
+                    memory = quantity(cx, q, &format!("{f}.requests.memory"), false).unwrap_or(0)
+                }
+                _ => cx.err(
+                    loc(q),
+                    format!("{f}.requests.{k}"),
+                    "expected cpu or memory",
+                ),
+            }
+        }
+        let mut targets = vec![true; pools.len()];
+        if let Some(list) = &d.pools {
+            targets = vec![false; pools.len()];
+            for n in list {
+                match names.iter().position(|p| *p == n.value) {
+                    Some(p) => targets[p] = true,
+                    None => {
+                        let hint = closest(&n.value, names.iter().map(String::as_str))
+                            .map(|s| format!("; did you mean `{s}`?"))
+                            .unwrap_or_default();
+                        cx.err(
+                            loc(n),
+                            format!("{f}.pools"),
+                            format!("no pool named `{}`{hint}", n.value),
+                        );
+                    }
+                }
+            }
+        }
+        for (p, pool) in pools.iter_mut().enumerate().filter(|(p, _)| targets[*p]) {
+            pool.daemon_cpu_milli += cpu;
+            pool.daemon_memory_bytes += memory;
+            pool.daemon_pods += 1;
+            if pool.daemon_cpu_milli > pool.cpu_milli
+                || pool.daemon_memory_bytes > pool.memory_bytes
+                || pool.daemon_pods >= pool.max_pods
+            {
+                cx.err(
+                    loc(&d.name),
+                    &f,
+                    format!("`{}` leaves no room on pool {}'s nodes (its DaemonSets need more than the node's allocatable)", d.name.value, names[p]),
+                );
+            }
+        }
+    }
+}

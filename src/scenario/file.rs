@@ -158,6 +158,10 @@ pub struct ClusterFile {
     /// Time from a pod's readiness change to kube-proxy routing by it (default 1s: the
     /// iptables min-sync-period).
     pub endpoint_delay: Option<Spanned<Duration>>,
+    /// Per-node agents (log shippers, CNI, kube-proxy): one pod on every node of the
+    /// pools they name (default: all).
+    #[serde(default)]
+    pub daemon_sets: Vec<super::capacity::DaemonSetFile>,
 }
 
 /// One node pool (an EKS managed node group, a GKE node pool, an AKS agent pool).

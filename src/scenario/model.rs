@@ -95,6 +95,12 @@ pub struct PoolSpec {
     pub provisioning_p90: SimTime,
     /// Spot capacity: how its nodes get interrupted (None: on-demand).
     pub spot: Option<SpotSpec>,
+    /// CPU requested by the DaemonSet pods every node of the pool runs, milli-cores.
+    pub daemon_cpu_milli: u64,
+    /// Memory requested by those pods, bytes.
+    pub daemon_memory_bytes: u64,
+    /// How many DaemonSet pods each node runs (they count against maxPods).
+    pub daemon_pods: u32,
 }
 
 /// How a spot pool's nodes are interrupted.

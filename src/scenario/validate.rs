@@ -165,7 +165,8 @@ pub fn validate(
     };
 
     let limits = validate_limits(&mut cx, raw.limits.as_ref());
-    let pools = validate_pools(&mut cx, &raw.cluster, catalog);
+    let mut pools = validate_pools(&mut cx, &raw.cluster, catalog);
+    super::capacity::apply_daemon_sets(&mut cx, &raw.cluster.daemon_sets, &mut pools);
     let mut workloads = validate_workloads(
         &mut cx,
         &raw.workloads,
@@ -391,6 +392,9 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
             provisioning_median: SimTime::ZERO,
             provisioning_p90: SimTime::ZERO,
             spot: None,
+            daemon_cpu_milli: 0,
+            daemon_memory_bytes: 0,
+            daemon_pods: 0,
         };
         let mut spot_price = None;
         let mut provider = p

@@ -33,6 +33,15 @@ use config::AutoscalerConfig;
 use estimator::{PodGroup, Template, binpacking};
 use expander::{ScaleUpOption, choose};
 
+/// Upstream's node utilization from (requested, allocatable, DaemonSet requests) of CPU and
+/// of memory: the larger ratio, DaemonSet pods out of both sides.
+pub fn utilization(cpu: (u64, u64, u64), memory: (u64, u64, u64)) -> f64 {
+    let ratio = |(requested, allocatable, daemon): (u64, u64, u64)| {
+        requested.saturating_sub(daemon) as f64 / allocatable.saturating_sub(daemon).max(1) as f64
+    };
+    ratio(cpu).max(ratio(memory))
+}
+
 /// What one loop decided; the simulation carries it out.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Decision {
@@ -149,12 +158,13 @@ impl ClusterAutoscaler {
         groups
     }
 
+    /// A new node of `pool` as the estimator sees it: its DaemonSet pods already there.
     fn template(world: &World, pool: usize) -> Template {
         let p = &world.pools[pool];
         Template {
-            cpu_milli: p.cpu_milli,
-            memory_bytes: p.memory_bytes,
-            max_pods: p.max_pods,
+            cpu_milli: p.cpu_milli.saturating_sub(p.daemon_cpu_milli),
+            memory_bytes: p.memory_bytes.saturating_sub(p.daemon_memory_bytes),
+            max_pods: p.max_pods.saturating_sub(p.daemon_pods),
         }
     }
 
@@ -242,12 +252,23 @@ impl ClusterAutoscaler {
         }
     }
 
-    /// Utilization of a node: the larger of its CPU and memory requests over allocatable.
+    /// Utilization of a node (upstream `utilization.Calculate`): the larger of CPU and
+    /// memory requests over allocatable, DaemonSet pods left out of both.
     pub fn utilization(world: &World, node: NodeId) -> f64 {
         let n = &world.nodes[node.0 as usize];
-        let cpu = n.cpu_requested_milli as f64 / n.cpu_allocatable_milli.max(1) as f64;
-        let mem = n.memory_requested_bytes as f64 / n.memory_allocatable_bytes.max(1) as f64;
-        cpu.max(mem)
+        let p = &world.pools[n.pool.0 as usize];
+        utilization(
+            (
+                n.cpu_requested_milli,
+                n.cpu_allocatable_milli,
+                p.daemon_cpu_milli,
+            ),
+            (
+                n.memory_requested_bytes,
+                n.memory_allocatable_bytes,
+                p.daemon_memory_bytes,
+            ),
+        )
     }
 
     fn scale_down(
@@ -388,5 +409,20 @@ impl ClusterAutoscaler {
         within(self.last_scale_up, self.cfg.delay_after_add)
             || within(self.last_delete, self.cfg.delay_after_delete)
             || within(self.last_failure, self.cfg.delay_after_failure)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utilization;
+
+    #[test]
+    fn utilization_matches_upstream_info_test() {
+        // simulator/utilization/info_test.go, node1 = 2000m, 2,000,000 B. Case 1: its pods
+        // request 200m and 400,000 B: cpu 0.1, memory 0.2 → 0.2.
+        assert!((utilization((200, 2000, 0), (400_000, 2_000_000, 0)) - 0.2).abs() < 1e-12);
+        // Case 4: two DaemonSet pods skipped: cpu 200/1800, memory 400,000/1,600,000.
+        let u = utilization((400, 2000, 200), (800_000, 2_000_000, 400_000));
+        assert!((u - 0.25).abs() < 1e-12, "{u}");
     }
 }

@@ -76,17 +76,19 @@ pub fn static_fit_reasons(
         reasons.push("had no available volume zone".to_string());
         return reasons;
     }
-    if pool.max_pods == 0 {
+    // What an empty node leaves once its DaemonSet pods run.
+    let (cpu, memory) = (
+        pool.cpu_milli.saturating_sub(pool.daemon_cpu_milli),
+        pool.memory_bytes.saturating_sub(pool.daemon_memory_bytes),
+    );
+    if pool.max_pods <= pool.daemon_pods {
         reasons.push("Too many pods".to_string());
     }
-    if w.cpu_request_milli > pool.cpu_milli {
-        reasons.push(format!("Insufficient cpu (node has {}m)", pool.cpu_milli));
+    if w.cpu_request_milli > cpu {
+        reasons.push(format!("Insufficient cpu (node has {cpu}m)"));
     }
-    if w.memory_request_bytes > pool.memory_bytes {
-        reasons.push(format!(
-            "Insufficient memory (node has {} bytes)",
-            pool.memory_bytes
-        ));
+    if w.memory_request_bytes > memory {
+        reasons.push(format!("Insufficient memory (node has {memory} bytes)"));
     }
     for &(r, q) in &w.extra_requests {
         let has = pool
