@@ -286,6 +286,7 @@ impl ClusterAutoscaler {
         let mut destination = vec![false; world.nodes.len()];
         let mut removable = vec![false; world.nodes.len()];
         let mut allowed = allowed.to_vec();
+        let mut cursor = vec![0usize; world.specs.len()];
         let mut size: Vec<u32> = world.pool_nodes.iter().map(|n| n.len() as u32).collect();
         for &node in &world.live_nodes {
             let n = &world.nodes[node.0 as usize];
@@ -318,23 +319,45 @@ impl ClusterAutoscaler {
                     break;
                 }
                 let (cpu, mem) = (spec.cpu_request_milli, spec.memory_request_bytes);
-                let target = world.live_nodes.iter().copied().find(|&d| {
+                // Nodes that cannot take a pod of w under the moves already committed this
+                // loop never can later in it (capacity only shrinks): the workload's cursor
+                // skips them for good, keeping the search near-linear over the loop.
+                let closed = |d: NodeId| {
                     let dn = &world.nodes[d.0 as usize];
                     let i = d.0 as usize;
-                    let pending: (u64, u64, u32) = moves
-                        .iter()
-                        .filter(|m| m.0 == i)
-                        .fold((0, 0, 0), |a, m| (a.0 + m.1, a.1 + m.2, a.2 + 1));
-                    d != node
-                        && !removable[i]
-                        && dn.schedulable
-                        && self.fits[w][dn.pool.0 as usize]
-                        && dn.cpu_requested_milli + extra_cpu[i] + pending.0 + cpu
-                            <= dn.cpu_allocatable_milli
-                        && dn.memory_requested_bytes + extra_mem[i] + pending.1 + mem
-                            <= dn.memory_allocatable_bytes
-                        && dn.pods.len() as u32 + extra_pods[i] + pending.2 < dn.max_pods
-                });
+                    removable[i]
+                        || !dn.schedulable
+                        || !self.fits[w][dn.pool.0 as usize]
+                        || dn.cpu_requested_milli + extra_cpu[i] + cpu > dn.cpu_allocatable_milli
+                        || dn.memory_requested_bytes + extra_mem[i] + mem
+                            > dn.memory_allocatable_bytes
+                        || dn.pods.len() as u32 + extra_pods[i] >= dn.max_pods
+                };
+                while let Some(&d) = world.live_nodes.get(cursor[w]) {
+                    if d != node && closed(d) {
+                        cursor[w] += 1;
+                    } else {
+                        break;
+                    }
+                }
+                let target = world.live_nodes[cursor[w].min(world.live_nodes.len())..]
+                    .iter()
+                    .copied()
+                    .find(|&d| {
+                        let dn = &world.nodes[d.0 as usize];
+                        let i = d.0 as usize;
+                        let pending: (u64, u64, u32) = moves
+                            .iter()
+                            .filter(|m| m.0 == i)
+                            .fold((0, 0, 0), |a, m| (a.0 + m.1, a.1 + m.2, a.2 + 1));
+                        d != node
+                            && !closed(d)
+                            && dn.cpu_requested_milli + extra_cpu[i] + pending.0 + cpu
+                                <= dn.cpu_allocatable_milli
+                            && dn.memory_requested_bytes + extra_mem[i] + pending.1 + mem
+                                <= dn.memory_allocatable_bytes
+                            && dn.pods.len() as u32 + extra_pods[i] + pending.2 < dn.max_pods
+                    });
                 match target {
                     Some(d) => moves.push((d.0 as usize, cpu, mem)),
                     None => {
