@@ -46,8 +46,9 @@ pub enum Event {
     HpaSync(WorkloadId),
     /// The cluster autoscaler's loop.
     AutoscalerScan,
-    /// A node requested from a pool finished booting and joined the cluster.
-    NodeProvisioned(PoolId),
+    /// A node requested from a pool (at the given time: billing starts then) finished
+    /// booting and joined the cluster.
+    NodeProvisioned(PoolId, SimTime),
     /// A spot node gets its interruption notice.
     SpotNotice(NodeId),
     /// A spot node's notice ran out: it is terminated.
@@ -291,10 +292,11 @@ impl Simulation {
                     .schedule_in(self.hpa.sync_period(), Event::HpaSync(w));
             }
             Event::AutoscalerScan => self.autoscaler_scan(now),
-            Event::NodeProvisioned(pool) => {
+            Event::NodeProvisioned(pool, requested_at) => {
                 let p = pool.0 as usize;
                 self.world.pool_provisioning[p] = self.world.pool_provisioning[p].saturating_sub(1);
                 let node = self.world.add_node(pool, now);
+                self.world.nodes[node.0 as usize].billed_from = requested_at;
                 self.arm_spot(node, now);
                 self.scheduler.on_cluster_change(&mut self.world, now);
                 self.arm_scheduler();
@@ -335,6 +337,15 @@ impl Simulation {
         let (allowed, budgets) = self.scheduler.disruption_state(&self.world);
         let decision = ca.run_once(&self.world, now, &allowed, budgets);
         let interval = ca.scan_interval();
+        for (pod, message) in &decision.not_triggered {
+            self.recorder.event(
+                now,
+                EventKind::NotTriggerScaleUp {
+                    pod: *pod,
+                    message: message.clone(),
+                },
+            );
+        }
         if let Some((pool, nodes)) = decision.scale_up {
             let p = pool as usize;
             let from = self.world.pool_nodes[p].len() as u32 + self.world.pool_provisioning[p];
@@ -359,7 +370,7 @@ impl Simulation {
                     &mut self.provisioning_rng,
                 );
                 self.engine
-                    .schedule_in(delay, Event::NodeProvisioned(PoolId(pool)));
+                    .schedule_in(delay, Event::NodeProvisioned(PoolId(pool), now));
             }
         }
         for &node in &decision.scale_down {
@@ -374,6 +385,7 @@ impl Simulation {
                     .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
             }
             let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
+            self.bill_minimum(node, now);
             self.world.remove_node(node, now);
             self.recorder.event(now, EventKind::ScaleDownNode { node });
             let billed =
@@ -455,6 +467,7 @@ impl Simulation {
             self.evict(pod, now, "spot instance terminated");
         }
         let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
+        self.bill_minimum(node, now);
         self.world.remove_node(node, now);
         self.world.pool_provisioning[pool] += 1;
         let spec = &self.world.pools[pool];
@@ -464,7 +477,19 @@ impl Simulation {
             &mut self.provisioning_rng,
         );
         self.engine
-            .schedule_in(delay, Event::NodeProvisioned(PoolId(pool as u32)));
+            .schedule_in(delay, Event::NodeProvisioned(PoolId(pool as u32), now));
+    }
+
+    /// A node leaving before the provider's minimum billed time is billed the rest.
+    fn bill_minimum(&mut self, node: NodeId, now: SimTime) {
+        let n = &self.world.nodes[node.0 as usize];
+        let pool = n.pool.0 as usize;
+        let lived = now.saturating_sub(n.billed_from);
+        let minimum = self.world.pools[pool].billing_minimum;
+        if lived < minimum {
+            self.recorder
+                .bill_extra(pool, minimum.saturating_sub(lived));
+        }
     }
 
     /// Deletes a pod from its node (counted as evicted); its ReplicaSet replaces it.

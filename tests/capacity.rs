@@ -248,3 +248,37 @@ fn daemonsets_take_room_on_every_node_of_their_pools() {
     assert_eq!(requested("a").as_deref(), Some("1.800"));
     assert_eq!(requested("b").as_deref(), Some("1.900"));
 }
+
+#[test]
+fn an_instance_is_billed_at_least_the_providers_minimum() {
+    // Node 0 lives 10 s, its replacement (requested at 10 s) 40 s: each billed 60 s, the
+    // last one from its request at 50 s to the end: 670 s at m5.4xlarge's spot price.
+    let dir = run_scenario("tests/data/scenarios/billing-minimum.yaml", &[]);
+    let s = crate::util::summary(&dir);
+    let hours = s["node_hours"].as_f64().expect("node_hours");
+    assert!((hours - 670.0 / 3600.0).abs() < 1e-5, "{hours}");
+    let cost = s["cost_total_usd"].as_f64().expect("cost");
+    assert!((cost - 670.0 * 0.29678 / 3600.0).abs() < 1e-5, "{cost}");
+}
+
+#[test]
+fn pods_no_group_can_help_are_told_why_once() {
+    let capped = variant(FIXTURE, "      max: 12", "      max: 3");
+    let dir = run_scenario(capped.to_str().expect("path"), &[]);
+    let ev = events(&dir);
+    let told: Vec<_> = ev.iter().filter(|e| e.3 == "NotTriggerScaleUp").collect();
+    assert!(!told.is_empty());
+    for t in &told {
+        assert_eq!(
+            t.4,
+            "pod didn't trigger scale-up: 1 max node group size reached"
+        );
+    }
+    // Once per pod, however many scans it stays pending.
+    let mut pods: Vec<&str> = told.iter().map(|t| t.2.as_str()).collect();
+    let n = pods.len();
+    pods.sort();
+    pods.dedup();
+    assert_eq!(pods.len(), n);
+    assert!(nodes(&dir).iter().all(|r| r.1 + r.2 <= 3));
+}

@@ -76,6 +76,8 @@ pub struct Node {
     /// When it left the cluster (scaled down or lost); its id stays valid, it holds no pods
     /// and no controller looks at it again.
     pub removed_at: Option<SimTime>,
+    /// When its instance was requested: the cloud bills from then.
+    pub billed_from: SimTime,
 }
 
 /// Where a pod is in its life.
@@ -324,6 +326,7 @@ impl World {
             schedulable: true,
             created_at: now,
             removed_at: None,
+            billed_from: now,
         });
         self.pool_nodes[pool.0 as usize].push(id);
         self.live_nodes.push(id);

@@ -50,6 +50,7 @@ mod tests {
             daemon_cpu_milli: 0,
             daemon_memory_bytes: 0,
             daemon_pods: 0,
+            billing_minimum: SimTime::ZERO,
         };
         let mut rec = Recorder::new(0, &[3]);
         rec.pool_nodes_changed(SimTime::from_secs(1800), 0, 1);

@@ -148,6 +148,13 @@ pub enum EventKind {
         /// See `from`.
         to: u32,
     },
+    /// No node group could help a pending pod (`NotTriggerScaleUp`).
+    NotTriggerScaleUp {
+        /// The pod.
+        pod: PodId,
+        /// Upstream's summary of why, per node group.
+        message: String,
+    },
     /// The cluster autoscaler removed a node (`ScaleDown` on the node).
     ScaleDownNode {
         /// The node.
@@ -297,6 +304,12 @@ impl EventRecord {
                     ),
                 )
             }
+            EventKind::NotTriggerScaleUp { pod, message } => (
+                "Pod",
+                world.pod_name(*pod),
+                "NotTriggerScaleUp",
+                message.clone(),
+            ),
             EventKind::ScaleDownNode { node } => (
                 "Node",
                 world.node_name(*node),

@@ -139,6 +139,11 @@ impl Recorder {
         self.unschedulable_since = now;
     }
 
+    /// Bills one node of `pool` for `time` more (a provider's minimum charge).
+    pub fn bill_extra(&mut self, pool: usize, time: SimTime) {
+        self.pool_node_ms[pool] += u128::from(time.as_millis());
+    }
+
     /// A pool's node count changed.
     pub fn pool_nodes_changed(&mut self, now: SimTime, pool: usize, nodes: u32) {
         self.integrate_pool(now, pool);

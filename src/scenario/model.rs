@@ -101,6 +101,8 @@ pub struct PoolSpec {
     pub daemon_memory_bytes: u64,
     /// How many DaemonSet pods each node runs (they count against maxPods).
     pub daemon_pods: u32,
+    /// The provider's minimum billed time per instance (per-second billing after it).
+    pub billing_minimum: SimTime,
 }
 
 /// How a spot pool's nodes are interrupted.

@@ -395,6 +395,7 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
             daemon_cpu_milli: 0,
             daemon_memory_bytes: 0,
             daemon_pods: 0,
+            billing_minimum: SimTime::ZERO,
         };
         let mut spot_price = None;
         let mut provider = p
@@ -506,6 +507,11 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
             );
         }
         spec.spot = super::capacity::validate_spot(cx, p, &f, &provider);
+        // AWS (Linux), GCP and OCI bill per second after a 1-minute minimum; Azure per
+        // minute. A custom pool has no provider minimum.
+        if !provider.is_empty() {
+            spec.billing_minimum = SimTime::from_secs(60);
+        }
         if spec.spot.is_some() && p.price_per_hour.is_none() {
             match spot_price {
                 Some(sp) => spec.price_usd_per_hour = sp,

@@ -51,6 +51,8 @@ pub struct Decision {
     pub triggered: Vec<crate::cluster::PodId>,
     /// Remove these nodes (their pods evicted first).
     pub scale_down: Vec<NodeId>,
+    /// Pending pods no node group can help, with upstream's reason summary (each pod once).
+    pub not_triggered: Vec<(crate::cluster::PodId, String)>,
 }
 
 /// The cluster autoscaler of one run.
@@ -60,6 +62,10 @@ pub struct ClusterAutoscaler {
     rng: SimRng,
     /// Whether workload w's pods could run on pool p at all, `[w][p]`.
     fits: Vec<Vec<bool>>,
+    /// Why not, in the scheduler's words (first reason), `[w][p]`.
+    misfit: Vec<Vec<String>>,
+    /// Pods already told they triggered no scale-up, by pod id.
+    notified: Vec<bool>,
     /// Since when each node has been unneeded, by node id.
     unneeded_since: Vec<Option<SimTime>>,
     last_scale_up: Option<SimTime>,
@@ -71,21 +77,32 @@ impl ClusterAutoscaler {
     /// An autoscaler over `world`'s pools (each pool is a node group with its min and max).
     pub fn new(cfg: AutoscalerConfig, rng: SimRng, world: &World) -> ClusterAutoscaler {
         let names: Vec<String> = world.resource_names.clone();
-        let fits = world
+        let misfit: Vec<Vec<String>> = world
             .specs
             .iter()
             .map(|w| {
                 world
                     .pools
                     .iter()
-                    .map(|p| static_fit_reasons(w, p, &names).is_empty())
+                    .map(|p| {
+                        static_fit_reasons(w, p, &names)
+                            .into_iter()
+                            .next()
+                            .unwrap_or_default()
+                    })
                     .collect()
             })
+            .collect();
+        let fits = misfit
+            .iter()
+            .map(|row| row.iter().map(String::is_empty).collect())
             .collect();
         ClusterAutoscaler {
             cfg,
             rng,
             fits,
+            misfit,
+            notified: Vec::new(),
             unneeded_since: Vec::new(),
             last_scale_up: None,
             last_delete: None,
@@ -233,6 +250,7 @@ impl ClusterAutoscaler {
             });
             estimates.push(est);
         }
+        self.explain_unhelped(world, &groups, &estimates, total_room, decision);
         let cluster_nodes = world.live_nodes.len();
         let Some(i) = choose(
             &options,
@@ -248,6 +266,54 @@ impl ClusterAutoscaler {
         for &(w, n) in &estimates[i].scheduled {
             if let Some((_, pods)) = groups.iter().find(|(g, _)| g.workload == w) {
                 decision.triggered.extend(pods.iter().take(n as usize));
+            }
+        }
+    }
+
+    /// `NotTriggerScaleUp` for pending pods that no option would schedule: per node group
+    /// the reason, counted ("1 max node group size reached, 2 Insufficient cpu ...").
+    fn explain_unhelped(
+        &mut self,
+        world: &World,
+        groups: &[(PodGroup, Vec<crate::cluster::PodId>)],
+        estimates: &[estimator::Estimate],
+        total_room: u32,
+        decision: &mut Decision,
+    ) {
+        if self.notified.len() < world.pods.len() {
+            self.notified.resize(world.pods.len(), false);
+        }
+        for (g, pods) in groups {
+            let w = g.workload as usize;
+            if estimates
+                .iter()
+                .any(|e| e.scheduled.iter().any(|s| s.0 == g.workload))
+            {
+                continue;
+            }
+            let mut counts: Vec<(String, u32)> = Vec::new();
+            for (p, pool) in world.pools.iter().enumerate() {
+                let size = world.pool_nodes[p].len() as u32 + world.pool_provisioning[p];
+                let reason = if !self.fits[w][p] {
+                    format!("node(s) {}", self.misfit[w][p])
+                } else if pool.max.saturating_sub(size).min(total_room) == 0 {
+                    "max node group size reached".to_string()
+                } else {
+                    "pod would not fit a new node".to_string()
+                };
+                match counts.iter_mut().find(|c| c.0 == reason) {
+                    Some(c) => c.1 += 1,
+                    None => counts.push((reason, 1)),
+                }
+            }
+            counts.sort();
+            let summary: Vec<String> = counts.iter().map(|(r, n)| format!("{n} {r}")).collect();
+            let message = format!("pod didn't trigger scale-up: {}", summary.join(", "));
+            for &pod in pods {
+                if !self.notified[pod.0 as usize] {
+                    self.notified[pod.0 as usize] = true;
+                    decision.not_triggered.push((pod, message.clone()));
+                }
             }
         }
     }
