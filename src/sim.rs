@@ -346,22 +346,13 @@ impl Simulation {
                 },
             );
         }
-        if let Some((pool, nodes)) = decision.scale_up {
+        let mut groups = Vec::with_capacity(decision.scale_up.len());
+        for &(pool, nodes) in &decision.scale_up {
             let p = pool as usize;
             let from = self.world.pool_nodes[p].len() as u32 + self.world.pool_provisioning[p];
             self.world.pool_provisioning[p] += nodes;
             self.recorder.pool_nodes_changed(now, p, from + nodes);
-            for &pod in &decision.triggered {
-                self.recorder.event(
-                    now,
-                    EventKind::TriggeredScaleUp {
-                        pod,
-                        pool,
-                        from,
-                        to: from + nodes,
-                    },
-                );
-            }
+            groups.push((pool, from, from + nodes));
             let spec = &self.world.pools[p];
             for _ in 0..nodes {
                 let delay = provisioning_delay(
@@ -371,6 +362,17 @@ impl Simulation {
                 );
                 self.engine
                     .schedule_in(delay, Event::NodeProvisioned(PoolId(pool), now));
+            }
+        }
+        if !groups.is_empty() {
+            for &pod in &decision.triggered {
+                self.recorder.event(
+                    now,
+                    EventKind::TriggeredScaleUp {
+                        pod,
+                        groups: groups.clone(),
+                    },
+                );
             }
         }
         for &node in &decision.scale_down {

@@ -282,3 +282,47 @@ fn pods_no_group_can_help_are_told_why_once() {
     assert_eq!(pods.len(), n);
     assert!(nodes(&dir).iter().all(|r| r.1 + r.2 <= 3));
 }
+
+#[test]
+fn balancing_spreads_a_scale_up_over_similar_zonal_groups() {
+    let dir = run_scenario("tests/data/scenarios/ca-zones.yaml", &[]);
+    let (h, rows) = read_csv(&dir.join("nodes.csv"));
+    let last_time = rows
+        .last()
+        .map(|r| col(&h, r, "time_s").to_string())
+        .expect("rows");
+    let sizes: Vec<u32> = rows
+        .iter()
+        .filter(|r| col(&h, r, "time_s") == last_time)
+        .map(|r| col(&h, r, "nodes_ready").parse().expect("ready"))
+        .collect();
+    // Five new nodes for the burst, spread so the groups differ by at most one.
+    assert_eq!(sizes.iter().sum::<u32>(), 8, "{sizes:?}");
+    assert!(
+        sizes
+            .iter()
+            .max()
+            .zip(sizes.iter().min())
+            .is_some_and(|(a, b)| a - b <= 1),
+        "{sizes:?}"
+    );
+    let ev = events(&dir);
+    let first = ev
+        .iter()
+        .find(|e| e.3 == "TriggeredScaleUp")
+        .expect("scale-up");
+    assert_eq!(first.4.matches("->").count(), 3, "{}", first.4);
+    // Without balancing one group takes them all.
+    let off = variant(
+        "tests/data/scenarios/ca-zones.yaml",
+        "balanceSimilarNodeGroups: true",
+        "balanceSimilarNodeGroups: false",
+    );
+    let dir = run_scenario(off.to_str().expect("path"), &[]);
+    let (h, rows) = read_csv(&dir.join("nodes.csv"));
+    let max = rows
+        .iter()
+        .map(|r| col(&h, r, "nodes_ready").parse::<u32>().expect("ready"))
+        .max();
+    assert_eq!(max, Some(6));
+}

@@ -141,12 +141,9 @@ pub enum EventKind {
     TriggeredScaleUp {
         /// The pod.
         pod: PodId,
-        /// The pool grown.
-        pool: u32,
-        /// Its size before and after (nodes running or booting).
-        from: u32,
-        /// See `from`.
-        to: u32,
+        /// The pools grown: (pool, size before, size after), sizes counting nodes running
+        /// or booting.
+        groups: Vec<(u32, u32, u32)>,
     },
     /// No node group could help a pending pod (`NotTriggerScaleUp`).
     NotTriggerScaleUp {
@@ -287,21 +284,19 @@ impl EventRecord {
                 "SuccessfulDelete",
                 format!("Deleted pod: {}", world.pod_name(*pod)),
             ),
-            EventKind::TriggeredScaleUp {
-                pod,
-                pool,
-                from,
-                to,
-            } => {
-                let p = &world.pools[*pool as usize];
+            EventKind::TriggeredScaleUp { pod, groups } => {
+                let infos: Vec<String> = groups
+                    .iter()
+                    .map(|&(pool, from, to)| {
+                        let p = &world.pools[pool as usize];
+                        format!("{{{} {from}->{to} (max: {})}}", p.name, p.max)
+                    })
+                    .collect();
                 (
                     "Pod",
                     world.pod_name(*pod),
                     "TriggeredScaleUp",
-                    format!(
-                        "pod triggered scale-up: [{{{} {from}->{to} (max: {})}}]",
-                        p.name, p.max
-                    ),
+                    format!("pod triggered scale-up: [{}]", infos.join(" ")),
                 )
             }
             EventKind::NotTriggerScaleUp { pod, message } => (

@@ -50,6 +50,8 @@ pub struct ClusterAutoscalerFile {
     pub max_drain_parallelism: Option<Spanned<i64>>,
     /// `--expendable-pods-priority-cutoff` (-10).
     pub expendable_pods_priority_cutoff: Option<i32>,
+    /// `--balance-similar-node-groups` (false).
+    pub balance_similar_node_groups: Option<bool>,
 }
 
 /// A pool's `provisioning:` time (lognormal).
@@ -123,6 +125,7 @@ pub(super) fn validate_autoscaler(
         expendable_priority_cutoff: r
             .expendable_pods_priority_cutoff
             .unwrap_or(d.expendable_priority_cutoff),
+        balance_similar_node_groups: r.balance_similar_node_groups.unwrap_or(false),
         ..d
     };
     if cfg.scan_interval < SimTime::from_secs(1) {

@@ -64,6 +64,9 @@ pub struct AutoscalerConfig {
     /// `--expendable-pods-priority-cutoff` (−10): lower-priority pods neither trigger
     /// scale-up nor block scale-down.
     pub expendable_priority_cutoff: i32,
+    /// `--balance-similar-node-groups` (false): spread a scale-up over similar pools
+    /// (typically one per zone).
+    pub balance_similar_node_groups: bool,
 }
 
 impl Default for AutoscalerConfig {
@@ -83,6 +86,7 @@ impl Default for AutoscalerConfig {
             max_scale_down_parallelism: 10,
             max_drain_parallelism: 1,
             expendable_priority_cutoff: -10,
+            balance_similar_node_groups: false,
         }
     }
 }

@@ -19,8 +19,9 @@
 //!
 //! Simplified: pods that fit an existing node but were not yet retried are not filtered out
 //! (the scheduler retries them on every cluster change); a node group's taints, labels and
-//! zones decide fit for the whole group; node provisioning never fails (no backoff); no
-//! balancing of similar groups; evicted pods are deleted at once (no graceful drain).
+//! zones decide fit for the whole group; node provisioning never fails (no backoff);
+//! evicted pods are deleted at once (no graceful drain). Similar groups are balanced
+//! (`balanceSimilarNodeGroups`) by shape, labels, taints and capacity type only.
 
 pub mod config;
 pub mod estimator;
@@ -32,6 +33,54 @@ use crate::engine::{SimRng, SimTime};
 use config::AutoscalerConfig;
 use estimator::{PodGroup, Template, binpacking};
 use expander::{ScaleUpOption, choose};
+
+/// Whether two pools are similar node groups (upstream `nodegroupset` comparator): the
+/// same capacity (memory within 1.5%), pods, labels, taints and capacity type; zones and
+/// instance names may differ.
+pub fn similar(a: &crate::scenario::PoolSpec, b: &crate::scenario::PoolSpec) -> bool {
+    let mem = |x: u64| x as f64;
+    a.cpu_capacity_milli == b.cpu_capacity_milli
+        && (mem(a.memory_capacity_bytes) - mem(b.memory_capacity_bytes)).abs()
+            <= 0.015 * mem(a.memory_capacity_bytes.max(b.memory_capacity_bytes))
+        && a.max_pods == b.max_pods
+        && a.labels == b.labels
+        && a.taints == b.taints
+        && a.spot.is_some() == b.spot.is_some()
+        && a.extra_allocatable == b.extra_allocatable
+}
+
+/// Upstream `BalanceScaleUpBetweenGroups`: `nodes` new nodes spread over the chosen pool
+/// and its similar pools, each time to the smallest group (nodes running or booting) that
+/// is below its max, ties to the first listed.
+fn balance(world: &World, chosen: usize, nodes: u32, total_room: u32) -> Vec<(u32, u32)> {
+    let mut groups: Vec<usize> = vec![chosen];
+    for (p, pool) in world.pools.iter().enumerate() {
+        if p != chosen && similar(&world.pools[chosen], pool) {
+            groups.push(p);
+        }
+    }
+    let mut size: Vec<u32> = groups
+        .iter()
+        .map(|&p| world.pool_nodes[p].len() as u32 + world.pool_provisioning[p])
+        .collect();
+    let mut added = vec![0u32; groups.len()];
+    for _ in 0..nodes.min(total_room) {
+        let Some(g) = (0..groups.len())
+            .filter(|&g| size[g] < world.pools[groups[g]].max)
+            .min_by_key(|&g| (size[g], g))
+        else {
+            break;
+        };
+        size[g] += 1;
+        added[g] += 1;
+    }
+    groups
+        .iter()
+        .zip(added)
+        .filter(|(_, n)| *n > 0)
+        .map(|(&p, n)| (p as u32, n))
+        .collect()
+}
 
 /// Upstream's node utilization from (requested, allocatable, DaemonSet requests) of CPU and
 /// of memory: the larger ratio, DaemonSet pods out of both sides.
@@ -45,8 +94,9 @@ pub fn utilization(cpu: (u64, u64, u64), memory: (u64, u64, u64)) -> f64 {
 /// What one loop decided; the simulation carries it out.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Decision {
-    /// Add this many nodes to this pool.
-    pub scale_up: Option<(u32, u32)>,
+    /// Add nodes: (pool, how many); several pools when the scale-up is balanced across
+    /// similar node groups.
+    pub scale_up: Vec<(u32, u32)>,
     /// The pods the scale-up is for (they get `TriggeredScaleUp` events).
     pub triggered: Vec<crate::cluster::PodId>,
     /// Remove these nodes (their pods evicted first).
@@ -134,7 +184,7 @@ impl ClusterAutoscaler {
             self.unneeded_since.resize(world.nodes.len(), None);
         }
         self.scale_up(world, &mut decision);
-        if decision.scale_up.is_some() {
+        if !decision.scale_up.is_empty() {
             self.last_scale_up = Some(now);
         }
         if self.cfg.scale_down_enabled {
@@ -262,7 +312,11 @@ impl ClusterAutoscaler {
             return;
         };
         let o = &options[i];
-        decision.scale_up = Some((o.pool, o.nodes));
+        decision.scale_up = if self.cfg.balance_similar_node_groups {
+            balance(world, o.pool as usize, o.nodes, total_room)
+        } else {
+            vec![(o.pool, o.nodes)]
+        };
         for &(w, n) in &estimates[i].scheduled {
             if let Some((_, pods)) = groups.iter().find(|(g, _)| g.workload == w) {
                 decision.triggered.extend(pods.iter().take(n as usize));
@@ -455,7 +509,7 @@ impl ClusterAutoscaler {
                 None
             };
         }
-        if decision.scale_up.is_some() || self.in_cooldown(now) {
+        if !decision.scale_up.is_empty() || self.in_cooldown(now) {
             return;
         }
         let due = |n: &NodeId| {
