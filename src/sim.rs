@@ -376,15 +376,8 @@ impl Simulation {
             }
         }
         for &node in &decision.scale_down {
-            let pods = self.world.nodes[node.0 as usize].pods.clone();
-            for pod in pods {
-                self.recorder
-                    .event(now, EventKind::ScaleDownPod { pod, node });
-                self.recorder.pods_evicted += 1;
-                let w = self.world.pods[pod.0 as usize].workload;
-                self.world.delete_pod(pod, now);
-                self.engine
-                    .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
+            for pod in self.world.nodes[node.0 as usize].pods.clone() {
+                self.evict(pod, now, EventKind::ScaleDownPod { pod, node });
             }
             let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
             self.bill_minimum(node, now);
@@ -452,7 +445,8 @@ impl Simulation {
             evict.push(pod);
         }
         for pod in evict {
-            self.evict(pod, now, "spot interruption");
+            let why = "spot interruption";
+            self.evict(pod, now, EventKind::Killing { pod, why });
         }
         if !self.world.nodes[node.0 as usize].pods.is_empty() {
             self.engine.schedule_in(DRAIN_RETRY, Event::SpotDrain(node));
@@ -466,7 +460,8 @@ impl Simulation {
             return;
         }
         for pod in self.world.nodes[node.0 as usize].pods.clone() {
-            self.evict(pod, now, "spot instance terminated");
+            let why = "spot instance terminated";
+            self.evict(pod, now, EventKind::Killing { pod, why });
         }
         let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
         self.bill_minimum(node, now);
@@ -494,9 +489,10 @@ impl Simulation {
         }
     }
 
-    /// Deletes a pod from its node (counted as evicted); its ReplicaSet replaces it.
-    fn evict(&mut self, pod: PodId, now: SimTime, why: &'static str) {
-        self.recorder.event(now, EventKind::Killing { pod, why });
+    /// Deletes a pod from its node (counted as evicted, `event` recorded); its ReplicaSet
+    /// replaces it.
+    fn evict(&mut self, pod: PodId, now: SimTime, event: EventKind) {
+        self.recorder.event(now, event);
         self.recorder.pods_evicted += 1;
         let w = self.world.pods[pod.0 as usize].workload;
         self.world.delete_pod(pod, now);

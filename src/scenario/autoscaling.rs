@@ -6,7 +6,7 @@ use super::duration::Duration;
 use super::file::LabelSelectorFile;
 use super::model::WorkloadSpec;
 use super::quantity::Quantity;
-use super::suggest::closest;
+use super::suggest::did_you_mean;
 use super::validate::{Ctx, count_in, keyword, keyword_or, loc};
 use crate::control::hpa::behavior::{Behavior, Policy, PolicyKind, ScalingRules, SelectPolicy};
 use crate::control::hpa::spec::{
@@ -282,9 +282,7 @@ fn sim_metric(
         return Some(*m);
     }
     let names: Vec<&str> = SimMetric::ALL.iter().map(|(n, _)| *n).collect();
-    let hint = closest(&name.value, names.iter().copied())
-        .map(|n| format!("; did you mean `{n}`?"))
-        .unwrap_or_default();
+    let hint = did_you_mean(&name.value, names.iter().copied());
     cx.err(
         loc(name),
         field,
@@ -663,9 +661,7 @@ fn metric(
             };
             let obj = &o.described_object;
             let Some(workload) = names.iter().position(|n| *n == obj.name.value) else {
-                let hint = closest(&obj.name.value, names.iter().map(String::as_str))
-                    .map(|n| format!("; did you mean `{n}`?"))
-                    .unwrap_or_default();
+                let hint = did_you_mean(&obj.name.value, names.iter().map(String::as_str));
                 cx.err(loc(&obj.name), format!("{f}.object.describedObject.name"), format!("no workload named `{}`{hint} (the described object is a workload's Service or Deployment)", obj.name.value));
                 return None;
             };

@@ -2,7 +2,7 @@
 //! provisioning time.
 
 use super::duration::Duration;
-use super::suggest::closest;
+use super::suggest::did_you_mean;
 use super::validate::{Ctx, count_in, keyword, loc};
 use crate::control::autoscaler::config::{AutoscalerConfig, Expander};
 use crate::engine::SimTime;
@@ -186,9 +186,7 @@ pub(super) fn validate_autoscaler(
             match pool_names.iter().position(|p| *p == n.value) {
                 Some(i) => pools.push(i as u32),
                 None => {
-                    let hint = closest(&n.value, pool_names.iter().map(String::as_str))
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
+                    let hint = did_you_mean(&n.value, pool_names.iter().map(String::as_str));
                     cx.err(
                         loc(n),
                         format!("{f}.priorities.{prio}"),
@@ -548,9 +546,7 @@ pub(super) fn apply_daemon_sets(
                 match names.iter().position(|p| *p == n.value) {
                     Some(p) => targets[p] = true,
                     None => {
-                        let hint = closest(&n.value, names.iter().map(String::as_str))
-                            .map(|s| format!("; did you mean `{s}`?"))
-                            .unwrap_or_default();
+                        let hint = did_you_mean(&n.value, names.iter().map(String::as_str));
                         cx.err(
                             loc(n),
                             format!("{f}.pools"),

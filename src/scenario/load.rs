@@ -9,7 +9,7 @@
 use super::error::{InputError, InputErrors};
 use super::file::ScenarioFile;
 use super::model::Scenario;
-use super::suggest::{closest, improve_message};
+use super::suggest::{did_you_mean, improve_message};
 use super::validate::validate;
 use crate::cluster::catalog::Catalog;
 use serde::de::DeserializeOwned;
@@ -226,9 +226,7 @@ fn apply_one(tree: &mut Value, set: &SetOverride) -> Result<(), InputError> {
                     .position(|it| it.get("name").and_then(Value::as_str) == Some(seg.as_str()))
                     .or_else(|| seg.parse::<usize>().ok().filter(|&n| n < items.len()));
                 let Some(pos) = pos else {
-                    let hint = closest(seg, names.iter().map(String::as_str))
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
+                    let hint = did_you_mean(seg, names.iter().map(String::as_str));
                     return Err(err(format!(
                         "`{}` has no item named `{seg}`{hint} (items: {})",
                         walked.join("."),

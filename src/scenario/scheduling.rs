@@ -101,9 +101,7 @@ pub(super) fn apply_pod_scheduling(
             Some(&entry) => entry,
             None => {
                 let names: Vec<&str> = priorities.by_name.keys().map(String::as_str).collect();
-                let hint = super::suggest::closest(&name.value, names.iter().copied())
-                    .map(|n| format!("; did you mean `{n}`?"))
-                    .unwrap_or_default();
+                let hint = super::suggest::did_you_mean(&name.value, names.iter().copied());
                 cx.err(
                     loc(name),
                     format!("{f}.template.spec.priorityClassName"),
@@ -726,9 +724,7 @@ fn plugin(
         .map(|p| p.name())
         .chain(ScorePlugin::DEFAULTS.iter().map(|d| d.0.name()))
         .collect();
-    let hint = super::suggest::closest(n, known.iter().copied())
-        .map(|s| format!("; did you mean `{s}`?"))
-        .unwrap_or_default();
+    let hint = super::suggest::did_you_mean(n, known.iter().copied());
     cx.err(loc(name), f, format!("unknown plugin `{n}`{hint}"));
     None
 }

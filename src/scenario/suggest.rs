@@ -14,6 +14,14 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// "; did you mean `x`?" for the candidate closest to `word`, or nothing: the suffix every
+/// unknown-name message carries.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(word, candidates)
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_default()
+}
+
 /// Turns serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant") into
 /// "unknown key `x`; did you mean `a`? (expected one of: a, b)". Other messages pass through.
 pub fn improve_message(message: &str) -> String {

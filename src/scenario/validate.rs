@@ -9,7 +9,7 @@ use super::error::{InputError, InputErrors};
 use super::file::*;
 use super::model::*;
 use super::quantity::Quantity;
-use super::suggest::closest;
+use super::suggest::did_you_mean;
 use crate::cluster::catalog::Catalog;
 use crate::engine::SimTime;
 use serde_saphyr::{Location, Spanned};
@@ -419,9 +419,7 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
                     provider = it.provider.to_string();
                 }
                 [] => {
-                    let hint = closest(&t.value, catalog.names())
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
+                    let hint = did_you_mean(&t.value, catalog.names());
                     cx.err(
                         loc(t),
                         format!("{f}.instanceType"),
@@ -591,9 +589,7 @@ pub(super) fn keyword<T: Copy>(
         return Some(*v);
     }
     let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
-    let hint = closest(&s.value, names.iter().copied())
-        .map(|n| format!("; did you mean `{n}`?"))
-        .unwrap_or_default();
+    let hint = did_you_mean(&s.value, names.iter().copied());
     cx.err(
         loc(s),
         field,
@@ -674,9 +670,7 @@ fn volume_zones(
             .find(|pv| pv.claim.value == claim.claim_name.value)
         else {
             let names: Vec<&str> = volumes.iter().map(|pv| pv.claim.value.as_str()).collect();
-            let hint = closest(&claim.claim_name.value, names.iter().copied())
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
+            let hint = did_you_mean(&claim.claim_name.value, names.iter().copied());
             cx.err(
                 loc(&claim.claim_name),
                 format!("{f}.template.spec.volumes[{i}].persistentVolumeClaim.claimName"),
@@ -907,9 +901,7 @@ fn pod_resources(cx: &mut Ctx, spec: &PodSpecFile, f: &str) -> PodResources {
         for (kind, map) in [("requests", &res.requests), ("limits", &res.limits)] {
             for (name, q) in map.iter() {
                 if name != "cpu" && name != "memory" && extra_kind(name).is_none() {
-                    let hint = closest(name, ["cpu", "memory", "ephemeral-storage"])
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
+                    let hint = did_you_mean(name, ["cpu", "memory", "ephemeral-storage"]);
                     cx.err(
                         loc(q),
                         format!("{cf}.{kind}.{name}"),
