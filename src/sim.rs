@@ -8,6 +8,8 @@
 use crate::cluster::{NodeId, PodId, PodState, PoolId, WorkloadId, World};
 use crate::control::autoscaler::ClusterAutoscaler;
 use crate::control::hpa::HpaController;
+use crate::control::karpenter::config::{DISRUPTION_POLL, Reason};
+use crate::control::karpenter::{Command, Karpenter};
 use crate::control::replicaset;
 use crate::control::scheduler::Scheduler;
 use crate::control::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
@@ -57,6 +59,12 @@ pub enum Event {
     SpotDrain(NodeId),
     /// A scheduled interruption of a spot pool's oldest nodes.
     SpotScheduled(PoolId, u32),
+    /// Karpenter looks at its open batch of pending pods.
+    KarpenterBatch,
+    /// Karpenter's disruption controller polls.
+    KarpenterDisrupt,
+    /// Karpenter drains a node it disrupts (retried while PodDisruptionBudgets refuse).
+    KarpenterDrain(NodeId, Reason),
 }
 
 /// Why a run stopped early.
@@ -107,6 +115,7 @@ struct Simulation {
     hpa: HpaController,
     vpa: VpaRecommender,
     autoscaler: Option<ClusterAutoscaler>,
+    karpenter: Option<Karpenter>,
     provisioning_rng: SimRng,
     spot_rng: SimRng,
     stopped_answering: Vec<PodId>,
@@ -139,6 +148,10 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
             .cluster_autoscaler
             .clone()
             .map(|cfg| ClusterAutoscaler::new(cfg, streams.stream("cluster-autoscaler"), &world)),
+        karpenter: scenario
+            .karpenter
+            .clone()
+            .map(|cfg| Karpenter::new(cfg, &world)),
         provisioning_rng: streams.stream("provisioning"),
         spot_rng: streams.stream("spot"),
         stopped_answering: Vec::new(),
@@ -179,6 +192,10 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     if let Some(ca) = &sim.autoscaler {
         sim.engine
             .schedule_at(ca.scan_interval(), Event::AutoscalerScan);
+    }
+    if sim.karpenter.is_some() {
+        sim.engine
+            .schedule_at(DISRUPTION_POLL, Event::KarpenterDisrupt);
     }
     // Each HPA first syncs one period after its workload appears (metrics-server has a
     // sample by then), after the metrics tick of the same instant.
@@ -300,12 +317,29 @@ impl Simulation {
                 self.arm_spot(node, now);
                 self.scheduler.on_cluster_change(&mut self.world, now);
                 self.arm_scheduler();
+                // A replacement is Ready: the nodes it replaces drain now.
+                if let Some(cmd) = self
+                    .karpenter
+                    .as_mut()
+                    .and_then(|k| k.node_ready(pool.0, requested_at))
+                {
+                    for &old in &cmd.candidates {
+                        self.karpenter_drain(old, cmd.reason, now);
+                    }
+                }
+            }
+            Event::KarpenterBatch => self.karpenter_batch(now),
+            Event::KarpenterDisrupt => self.karpenter_disrupt(now),
+            Event::KarpenterDrain(node, reason) => {
+                if self.world.nodes[node.0 as usize].removed_at.is_none() {
+                    self.karpenter_drain(node, reason, now);
+                }
             }
             Event::SpotNotice(node) => self.spot_notice(node, now),
             Event::SpotTerminate(node) => self.spot_terminate(node, now),
             Event::SpotDrain(node) => {
                 if self.world.nodes[node.0 as usize].removed_at.is_none() {
-                    self.drain_step(node, now);
+                    self.spot_drain(node, now);
                 }
             }
             Event::SpotScheduled(pool, n) => {
@@ -390,6 +424,135 @@ impl Simulation {
         self.engine.schedule_in(interval, Event::AutoscalerScan);
     }
 
+    /// Karpenter's batch timer: keep waiting while pods arrive, else provision.
+    fn karpenter_batch(&mut self, now: SimTime) {
+        let Some(k) = self.karpenter.as_mut() else {
+            return;
+        };
+        let provisioning = match k.batch_tick(&self.world, now) {
+            Ok(p) => p,
+            Err(next) => {
+                self.engine.schedule_at(next, Event::KarpenterBatch);
+                return;
+            }
+        };
+        for (pod, message) in provisioning.failed {
+            self.recorder
+                .event(now, EventKind::KarpenterFailedScheduling { pod, message });
+        }
+        for l in provisioning.launches {
+            self.recorder.event(
+                now,
+                EventKind::NodeClaimLaunched {
+                    pool: l.pool,
+                    claim: l.claim,
+                    pods: l.pods.len() as u32,
+                    replacing: 0,
+                },
+            );
+            for &pod in &l.pods {
+                self.recorder.event(
+                    now,
+                    EventKind::Nominated {
+                        pod,
+                        pool: l.pool,
+                        claim: l.claim,
+                    },
+                );
+            }
+            self.launch_node(l.pool, now, None);
+        }
+    }
+
+    /// Requests one node of `pool` from the cloud (Karpenter's launch); `command` is the
+    /// consolidation it replaces nodes for.
+    fn launch_node(&mut self, pool: u32, now: SimTime, command: Option<Command>) {
+        let p = pool as usize;
+        self.world.pool_provisioning[p] += 1;
+        let billed = self.world.pool_nodes[p].len() as u32 + self.world.pool_provisioning[p];
+        self.recorder.pool_nodes_changed(now, p, billed);
+        let spec = &self.world.pools[p];
+        let delay = provisioning_delay(
+            spec.provisioning_median,
+            spec.provisioning_p90,
+            &mut self.provisioning_rng,
+        );
+        self.engine
+            .schedule_in(delay, Event::NodeProvisioned(PoolId(pool), now));
+        if let Some(k) = self.karpenter.as_mut() {
+            k.launched(pool, now, command);
+        }
+    }
+
+    /// Karpenter's disruption poll, and carrying out its commands.
+    fn karpenter_disrupt(&mut self, now: SimTime) {
+        let Some(k) = self.karpenter.as_mut() else {
+            return;
+        };
+        let (allowed, budgets) = self.scheduler.disruption_state(&self.world);
+        let commands = k.disrupt(&self.world, now, &allowed, budgets);
+        let next = k.next_poll(now);
+        self.engine.schedule_at(next, Event::KarpenterDisrupt);
+        for cmd in commands {
+            for &node in &cmd.candidates {
+                self.world.cordon(node);
+                self.recorder.event(
+                    now,
+                    EventKind::DisruptionTerminating {
+                        node,
+                        reason: cmd.reason,
+                        replace: cmd.replacement.is_some(),
+                    },
+                );
+            }
+            match cmd.replacement {
+                Some(pool) => {
+                    let claim = self.karpenter.as_mut().map_or(0, |k| {
+                        k.next_claim(self.world.pools[pool as usize].karpenter.unwrap_or(0))
+                    });
+                    self.recorder.event(
+                        now,
+                        EventKind::NodeClaimLaunched {
+                            pool,
+                            claim,
+                            pods: 0,
+                            replacing: cmd.candidates.len() as u32,
+                        },
+                    );
+                    self.launch_node(pool, now, Some(cmd));
+                }
+                None => {
+                    for &node in &cmd.candidates {
+                        self.karpenter_drain(node, cmd.reason, now);
+                    }
+                }
+            }
+        }
+        self.scheduler.on_cluster_change(&mut self.world, now);
+        self.arm_scheduler();
+    }
+
+    /// Evicts what the PodDisruptionBudgets allow from a node Karpenter disrupts; deletes
+    /// the node once empty, else retries in 5 s.
+    fn karpenter_drain(&mut self, node: NodeId, reason: Reason, now: SimTime) {
+        let why = reason.as_str();
+        self.drain_step(node, now, |pod| EventKind::Evicted { pod, why });
+        if self.world.nodes[node.0 as usize].pods.is_empty() {
+            let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
+            self.bill_minimum(node, now);
+            self.world.remove_node(node, now);
+            if let Some(k) = self.karpenter.as_mut() {
+                k.node_gone(node);
+            }
+            let billed =
+                self.world.pool_nodes[pool].len() as u32 + self.world.pool_provisioning[pool];
+            self.recorder.pool_nodes_changed(now, pool, billed);
+        } else {
+            self.engine
+                .schedule_in(DRAIN_RETRY, Event::KarpenterDrain(node, reason));
+        }
+    }
+
     /// Draws a spot node's interruption time (exponential around the pool's mean).
     fn arm_spot(&mut self, node: NodeId, now: SimTime) {
         let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
@@ -424,12 +587,22 @@ impl Simulation {
         self.recorder
             .event(now, EventKind::SpotInterruption { node, notice });
         self.engine.schedule_in(notice, Event::SpotTerminate(node));
-        self.drain_step(node, now);
+        self.spot_drain(node, now);
     }
 
-    /// Evicts the pods of a draining node that their PodDisruptionBudgets allow now, and
-    /// retries in 5 s while any remain.
-    fn drain_step(&mut self, node: NodeId, now: SimTime) {
+    /// Evicts the pods of a draining spot node that their PodDisruptionBudgets allow now,
+    /// and retries in 5 s while any remain.
+    fn spot_drain(&mut self, node: NodeId, now: SimTime) {
+        let why = "spot interruption";
+        self.drain_step(node, now, |pod| EventKind::Killing { pod, why });
+        if !self.world.nodes[node.0 as usize].pods.is_empty() {
+            self.engine.schedule_in(DRAIN_RETRY, Event::SpotDrain(node));
+        }
+    }
+
+    /// Evicts the pods of a draining node that their PodDisruptionBudgets allow now (as
+    /// `kubectl drain` and Karpenter's terminator do through the eviction API).
+    fn drain_step(&mut self, node: NodeId, now: SimTime, event: impl Fn(PodId) -> EventKind) {
         let (mut allowed, budgets) = self.scheduler.disruption_state(&self.world);
         let pods = self.world.nodes[node.0 as usize].pods.clone();
         let mut evict = Vec::new();
@@ -437,7 +610,7 @@ impl Simulation {
             let w = self.world.pods[pod.0 as usize].workload;
             let covered = &budgets[w.0 as usize];
             if covered.iter().any(|&b| allowed[b as usize] <= 0) {
-                continue; // its budget is spent: it runs until the node goes
+                continue; // its budget is spent: it stays for now
             }
             for &b in covered {
                 allowed[b as usize] -= 1;
@@ -445,11 +618,7 @@ impl Simulation {
             evict.push(pod);
         }
         for pod in evict {
-            let why = "spot interruption";
-            self.evict(pod, now, EventKind::Killing { pod, why });
-        }
-        if !self.world.nodes[node.0 as usize].pods.is_empty() {
-            self.engine.schedule_in(DRAIN_RETRY, Event::SpotDrain(node));
+            self.evict(pod, now, event(pod));
         }
     }
 
@@ -466,6 +635,16 @@ impl Simulation {
         let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
         self.bill_minimum(node, now);
         self.world.remove_node(node, now);
+        if let Some(k) = self.karpenter.as_mut() {
+            k.node_gone(node);
+        }
+        if self.world.pools[pool].karpenter.is_some() {
+            // Karpenter replaces capacity by provisioning for the pods that lost it.
+            let billed =
+                self.world.pool_nodes[pool].len() as u32 + self.world.pool_provisioning[pool];
+            self.recorder.pool_nodes_changed(now, pool, billed);
+            return;
+        }
         self.world.pool_provisioning[pool] += 1;
         let spec = &self.world.pools[pool];
         let delay = provisioning_delay(
@@ -559,6 +738,11 @@ impl Simulation {
             self.engine.schedule_in(startup, Event::PodReady(pod));
         }
         self.arm_scheduler();
+        if (self.scheduler.has_unschedulable() || self.scheduler.next_backoff_end().is_some())
+            && let Some(at) = self.karpenter.as_mut().and_then(|k| k.open_batch(now))
+        {
+            self.engine.schedule_at(at, Event::KarpenterBatch);
+        }
     }
 
     /// Pods that stopped answering while listed leave the endpoints after the delay.

@@ -2,26 +2,10 @@
 //! nodes join after their provisioning time and take the pods, and nodes leave only after
 //! being unneeded for the unneeded time, never below the pool's minimum.
 
-use crate::util::{col, read_csv, run_scenario, variant};
+use crate::util::{col, events, read_csv, run_scenario, variant};
 use std::path::Path;
 
 const FIXTURE: &str = "tests/data/scenarios/ca-step.yaml";
-
-/// (time, kind, object, reason, message) of every event.
-fn events(dir: &Path) -> Vec<(f64, String, String, String, String)> {
-    let (h, rows) = read_csv(&dir.join("events.csv"));
-    rows.iter()
-        .map(|r| {
-            (
-                col(&h, r, "time_s").parse().expect("time"),
-                col(&h, r, "kind").to_string(),
-                col(&h, r, "object").to_string(),
-                col(&h, r, "reason").to_string(),
-                col(&h, r, "message").to_string(),
-            )
-        })
-        .collect()
-}
 
 /// (time, ready, provisioning) per nodes.csv row (one pool).
 fn nodes(dir: &Path) -> Vec<(f64, u32, u32)> {

@@ -11,6 +11,7 @@ mod cli;
 mod determinism;
 mod explain;
 mod golden;
+mod karpenter;
 mod scenarios;
 mod scheduling;
 mod tidy;

@@ -134,3 +134,19 @@ pub fn variant(scenario: &str, from: &str, to: &str) -> PathBuf {
     std::fs::write(&path, text.replace(from, to)).expect("write variant");
     path
 }
+
+/// (time, kind, object, reason, message) of every row of a run's events.csv.
+pub fn events(dir: &Path) -> Vec<(f64, String, String, String, String)> {
+    let (h, rows) = read_csv(&dir.join("events.csv"));
+    rows.iter()
+        .map(|r| {
+            (
+                col(&h, r, "time_s").parse().expect("time"),
+                col(&h, r, "kind").to_string(),
+                col(&h, r, "object").to_string(),
+                col(&h, r, "reason").to_string(),
+                col(&h, r, "message").to_string(),
+            )
+        })
+        .collect()
+}

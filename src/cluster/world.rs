@@ -78,6 +78,9 @@ pub struct Node {
     pub removed_at: Option<SimTime>,
     /// When its instance was requested: the cloud bills from then.
     pub billed_from: SimTime,
+    /// [`World::pod_changes`] when a pod was last bound to or deleted from it (Karpenter's
+    /// "no pod event for consolidateAfter" reads it).
+    pub pod_change: u64,
 }
 
 /// Where a pod is in its life.
@@ -190,6 +193,9 @@ pub struct World {
     /// Nodes carrying a NoSchedule or NoExecute taint (0: TaintToleration's Filter has
     /// nothing to reject, so the scheduler skips it).
     pub hard_tainted_nodes: u32,
+    /// Counts pod binds and deletions: a cheap "did anything move" for controllers that
+    /// poll (Karpenter's consolidation skips a cluster that has not changed).
+    pub pod_changes: u64,
     /// Cordoned nodes (0: NodeUnschedulable's Filter is skipped).
     pub cordoned_nodes: u32,
     /// Size in bytes of each known image, by id.
@@ -236,6 +242,7 @@ impl World {
             disruption_budgets: scenario.disruption_budgets.clone(),
             resource_names: scenario.extra_resources.clone(),
             hard_tainted_nodes: 0,
+            pod_changes: 0,
             cordoned_nodes: 0,
             image_sizes: scenario.images.iter().map(|i| i.1).collect(),
             image_nodes: vec![0; scenario.images.len()],
@@ -327,6 +334,7 @@ impl World {
             created_at: now,
             removed_at: None,
             billed_from: now,
+            pod_change: self.pod_changes,
         });
         self.pool_nodes[pool.0 as usize].push(id);
         self.live_nodes.push(id);
@@ -461,6 +469,8 @@ impl World {
             }
         }
         n.pods.push(pod);
+        self.pod_changes += 1;
+        n.pod_change = self.pod_changes;
         let w = p.workload.0 as usize;
         self.spread.pod_changed(w, node, 1);
         for i in 0..self.specs[w].images.len() {
@@ -520,6 +530,8 @@ impl World {
                 }
             }
             n.pods.retain(|&q| q != pod);
+            self.pod_changes += 1;
+            n.pod_change = self.pod_changes;
             self.spread.pod_changed(workload.0 as usize, node, -1);
         }
         self.workloads[workload.0 as usize]

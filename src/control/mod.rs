@@ -5,6 +5,7 @@
 
 pub mod autoscaler;
 pub mod hpa;
+pub mod karpenter;
 pub mod replicaset;
 
 pub mod scheduler;

@@ -51,6 +51,7 @@ mod tests {
             daemon_memory_bytes: 0,
             daemon_pods: 0,
             billing_minimum: SimTime::ZERO,
+            karpenter: None,
         };
         let mut rec = Recorder::new(0, &[3]);
         rec.pool_nodes_changed(SimTime::from_secs(1800), 0, 1);

@@ -179,6 +179,50 @@ pub enum EventKind {
         /// Why, in a few words (e.g. "spot interruption").
         why: &'static str,
     },
+    /// Karpenter launched a NodeClaim (`Launched` on the NodeClaim `<nodepool>-<claim>`).
+    NodeClaimLaunched {
+        /// The scenario pool (instance type × capacity type) it launched.
+        pool: u32,
+        /// Its number within the NodePool.
+        claim: u32,
+        /// Pods nominated to it.
+        pods: u32,
+        /// Nodes it replaces (0: launched for pending pods).
+        replacing: u32,
+    },
+    /// Karpenter expects a pending pod to land on a NodeClaim it launched (`Nominated`).
+    Nominated {
+        /// The pod.
+        pod: PodId,
+        /// The NodeClaim's pool.
+        pool: u32,
+        /// The NodeClaim's number.
+        claim: u32,
+    },
+    /// Karpenter could not find a NodePool for a pod (`FailedScheduling` from karpenter).
+    KarpenterFailedScheduling {
+        /// The pod.
+        pod: PodId,
+        /// Upstream-style reasons per NodePool.
+        message: String,
+    },
+    /// Karpenter's disruption controller started removing a node
+    /// (`DisruptionTerminating`).
+    DisruptionTerminating {
+        /// The node.
+        node: NodeId,
+        /// Why.
+        reason: crate::control::karpenter::config::Reason,
+        /// Whether a replacement was launched for it.
+        replace: bool,
+    },
+    /// A pod was evicted from a node being drained (`Evicted`).
+    Evicted {
+        /// The pod.
+        pod: PodId,
+        /// Why, in upstream's words (the disruption reason).
+        why: &'static str,
+    },
     /// The HPA changed a workload's replicas.
     SuccessfulRescale {
         /// The scaled workload.
@@ -196,6 +240,15 @@ pub enum EventKind {
         /// Upstream's error text.
         message: String,
     },
+}
+
+/// The NodePool a Karpenter pool belongs to (its `karpenter.sh/nodepool` label).
+fn nodepool_name(world: &World, pool: u32) -> &str {
+    let p = &world.pools[pool as usize];
+    p.labels
+        .iter()
+        .find(|(k, _)| k == crate::control::karpenter::NODEPOOL_LABEL)
+        .map_or(p.name.as_str(), |(_, v)| v.as_str())
 }
 
 /// The `reason:` part of a `SuccessfulRescale` message (upstream `rescaleReason`).
@@ -370,6 +423,68 @@ impl EventRecord {
                     format!("New size: {new_size}; reason: {why}"),
                 )
             }
+            EventKind::NodeClaimLaunched {
+                pool,
+                claim,
+                pods,
+                replacing,
+            } => {
+                let p = &world.pools[*pool as usize];
+                let capacity = if p.spot.is_some() {
+                    "spot"
+                } else {
+                    "on-demand"
+                };
+                let why = if *replacing > 0 {
+                    format!("replacing {replacing} node(s)")
+                } else {
+                    format!("for {pods} pod(s)")
+                };
+                (
+                    "NodeClaim",
+                    format!("{}-{claim}", nodepool_name(world, *pool)),
+                    "Launched",
+                    format!(
+                        "launched nodeclaim {why}: instance-type {}, capacity-type {capacity}, price {}/h",
+                        p.instance_type, p.price_usd_per_hour
+                    ),
+                )
+            }
+            EventKind::Nominated { pod, pool, claim } => (
+                "Pod",
+                world.pod_name(*pod),
+                "Nominated",
+                format!(
+                    "Pod should schedule on: nodeclaim/{}-{claim}",
+                    nodepool_name(world, *pool)
+                ),
+            ),
+            EventKind::KarpenterFailedScheduling { pod, message } => (
+                "Pod",
+                world.pod_name(*pod),
+                "FailedScheduling",
+                message.clone(),
+            ),
+            EventKind::DisruptionTerminating {
+                node,
+                reason,
+                replace,
+            } => (
+                "Node",
+                world.node_name(*node),
+                "DisruptionTerminating",
+                format!(
+                    "Disrupting Node: {}/{}",
+                    reason.as_str(),
+                    if *replace { "Replace" } else { "Delete" }
+                ),
+            ),
+            EventKind::Evicted { pod, why } => (
+                "Pod",
+                world.pod_name(*pod),
+                "Evicted",
+                format!("Evicted pod: {why}"),
+            ),
             EventKind::FailedComputeMetricsReplicas { workload, message } => (
                 "HorizontalPodAutoscaler",
                 world.specs[workload.0 as usize].name.clone(),

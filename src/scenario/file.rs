@@ -64,6 +64,8 @@ pub struct ScenarioFile {
     pub headroom: Option<super::capacity::HeadroomFile>,
     /// The cluster autoscaler (absent: node pools keep their size).
     pub cluster_autoscaler: Option<super::capacity::ClusterAutoscalerFile>,
+    /// Karpenter NodePools (the alternative to `clusterAutoscaler`).
+    pub karpenter: Option<super::karpenter::KarpenterFile>,
     /// Settings of the simulated kube-controller-manager (the HPA controller's flags).
     pub controllers: Option<super::autoscaling::ControllersFile>,
     /// Your metric names mapped to the ones kubesim measures (e.g.

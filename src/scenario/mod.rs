@@ -9,6 +9,7 @@ pub mod duration;
 pub mod error;
 pub mod file;
 pub mod k8s;
+pub mod karpenter;
 pub mod load;
 pub mod model;
 pub mod quantity;

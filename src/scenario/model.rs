@@ -49,6 +49,8 @@ pub struct Scenario {
     pub hpa_controller: crate::control::hpa::spec::HpaControllerConfig,
     /// The cluster autoscaler, when the scenario enables it.
     pub cluster_autoscaler: Option<crate::control::autoscaler::config::AutoscalerConfig>,
+    /// Karpenter, when the scenario has `karpenter:` (its NodePools' pools are in `pools`).
+    pub karpenter: Option<crate::control::karpenter::config::KarpenterConfig>,
 }
 
 /// One node pool.
@@ -103,6 +105,9 @@ pub struct PoolSpec {
     pub daemon_pods: u32,
     /// The provider's minimum billed time per instance (per-second billing after it).
     pub billing_minimum: SimTime,
+    /// The Karpenter NodePool (index into `KarpenterConfig::node_pools`) that launches this
+    /// pool's nodes; None for a node group of fixed size or under the cluster autoscaler.
+    pub karpenter: Option<u32>,
 }
 
 /// How a spot pool's nodes are interrupted.

@@ -165,7 +165,16 @@ pub fn validate(
     };
 
     let limits = validate_limits(&mut cx, raw.limits.as_ref());
-    let mut pools = validate_pools(&mut cx, &raw.cluster, catalog);
+    let mut pools = validate_pools(&mut cx, &raw.cluster, catalog, raw.karpenter.is_some());
+    let karpenter =
+        super::karpenter::validate_karpenter(&mut cx, raw.karpenter.as_ref(), catalog, &mut pools);
+    if let (Some(k), Some(_)) = (&raw.karpenter, &raw.cluster_autoscaler) {
+        cx.err(
+            loc(&k.node_pools),
+            "karpenter",
+            "a scenario runs either the cluster autoscaler or Karpenter, not both (remove one of clusterAutoscaler and karpenter)",
+        );
+    }
     super::capacity::apply_daemon_sets(&mut cx, &raw.cluster.daemon_sets, &mut pools);
     let mut workloads = validate_workloads(
         &mut cx,
@@ -262,6 +271,7 @@ pub fn validate(
         limits,
         hpa_controller,
         cluster_autoscaler,
+        karpenter,
     })
 }
 
@@ -337,8 +347,13 @@ fn validate_limits(cx: &mut Ctx, raw: Option<&LimitsFile>) -> Limits {
     limits
 }
 
-fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec<PoolSpec> {
-    if cluster.pools.value.is_empty() {
+fn validate_pools(
+    cx: &mut Ctx,
+    cluster: &ClusterFile,
+    catalog: &Catalog,
+    karpenter: bool,
+) -> Vec<PoolSpec> {
+    if cluster.pools.value.is_empty() && !karpenter {
         cx.err(
             loc(&cluster.pools),
             "cluster.pools",
@@ -396,6 +411,7 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
             daemon_memory_bytes: 0,
             daemon_pods: 0,
             billing_minimum: SimTime::ZERO,
+            karpenter: None,
         };
         let mut spot_price = None;
         let mut provider = p
@@ -566,7 +582,7 @@ fn validate_pools(cx: &mut Ctx, cluster: &ClusterFile, catalog: &Catalog) -> Vec
         }
         pools.push(spec);
     }
-    if !pools.is_empty() && pools.iter().all(|p| p.count == 0 && p.max == 0) {
+    if !karpenter && !pools.is_empty() && pools.iter().all(|p| p.count == 0 && p.max == 0) {
         cx.err(
             loc(&cluster.pools),
             "cluster.pools",
