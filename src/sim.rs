@@ -65,6 +65,9 @@ pub enum Event {
     KarpenterDisrupt,
     /// Karpenter drains a node it disrupts (retried while PodDisruptionBudgets refuse).
     KarpenterDrain(NodeId, Reason),
+    /// A node requested from a pool (at the given time) never registered, and its node
+    /// group (or Karpenter) gives up on it.
+    ProvisionTimeout(PoolId, SimTime),
 }
 
 /// Why a run stopped early.
@@ -117,6 +120,7 @@ struct Simulation {
     autoscaler: Option<ClusterAutoscaler>,
     karpenter: Option<Karpenter>,
     provisioning_rng: SimRng,
+    failure_rng: SimRng,
     spot_rng: SimRng,
     stopped_answering: Vec<PodId>,
     cycle_scheduled: bool,
@@ -153,6 +157,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
             .clone()
             .map(|cfg| Karpenter::new(cfg, &world)),
         provisioning_rng: streams.stream("provisioning"),
+        failure_rng: streams.stream("provisioning-failures"),
         spot_rng: streams.stream("spot"),
         stopped_answering: Vec::new(),
         cycle_scheduled: false,
@@ -329,6 +334,9 @@ impl Simulation {
                 }
             }
             Event::KarpenterBatch => self.karpenter_batch(now),
+            Event::ProvisionTimeout(pool, requested_at) => {
+                self.provision_timeout(pool, requested_at, now)
+            }
             Event::KarpenterDisrupt => self.karpenter_disrupt(now),
             Event::KarpenterDrain(node, reason) => {
                 if self.world.nodes[node.0 as usize].removed_at.is_none() {
@@ -384,18 +392,9 @@ impl Simulation {
         for &(pool, nodes) in &decision.scale_up {
             let p = pool as usize;
             let from = self.world.pool_nodes[p].len() as u32 + self.world.pool_provisioning[p];
-            self.world.pool_provisioning[p] += nodes;
-            self.recorder.pool_nodes_changed(now, p, from + nodes);
             groups.push((pool, from, from + nodes));
-            let spec = &self.world.pools[p];
             for _ in 0..nodes {
-                let delay = provisioning_delay(
-                    spec.provisioning_median,
-                    spec.provisioning_p90,
-                    &mut self.provisioning_rng,
-                );
-                self.engine
-                    .schedule_in(delay, Event::NodeProvisioned(PoolId(pool), now));
+                self.request_node(pool, now);
             }
         }
         if !groups.is_empty() {
@@ -417,9 +416,8 @@ impl Simulation {
             self.bill_minimum(node, now);
             self.world.remove_node(node, now);
             self.recorder.event(now, EventKind::ScaleDownNode { node });
-            let billed =
-                self.world.pool_nodes[pool].len() as u32 + self.world.pool_provisioning[pool];
-            self.recorder.pool_nodes_changed(now, pool, billed);
+            self.recorder
+                .pool_nodes_changed(now, pool, self.world.billed_nodes(pool));
         }
         self.engine.schedule_in(interval, Event::AutoscalerScan);
     }
@@ -440,7 +438,24 @@ impl Simulation {
             self.recorder
                 .event(now, EventKind::KarpenterFailedScheduling { pod, message });
         }
+        for tried in &provisioning.insufficient {
+            self.recorder.event(
+                now,
+                EventKind::InsufficientCapacity {
+                    pool: tried[0],
+                    others: tried.len() as u32 - 1,
+                },
+            );
+        }
+        if !provisioning.insufficient.is_empty()
+            && let Some(at) = self.karpenter.as_mut().and_then(|k| k.open_batch(now))
+        {
+            self.engine.schedule_at(at, Event::KarpenterBatch);
+        }
         for l in provisioning.launches {
+            if !self.launch_node(l.pool, now, None) {
+                continue;
+            }
             self.recorder.event(
                 now,
                 EventKind::NodeClaimLaunched {
@@ -460,28 +475,105 @@ impl Simulation {
                     },
                 );
             }
-            self.launch_node(l.pool, now, None);
         }
     }
 
-    /// Requests one node of `pool` from the cloud (Karpenter's launch); `command` is the
-    /// consolidation it replaces nodes for.
-    fn launch_node(&mut self, pool: u32, now: SimTime, command: Option<Command>) {
-        let p = pool as usize;
-        self.world.pool_provisioning[p] += 1;
-        let billed = self.world.pool_nodes[p].len() as u32 + self.world.pool_provisioning[p];
-        self.recorder.pool_nodes_changed(now, p, billed);
-        let spec = &self.world.pools[p];
-        let delay = provisioning_delay(
-            spec.provisioning_median,
-            spec.provisioning_p90,
-            &mut self.provisioning_rng,
-        );
-        self.engine
-            .schedule_in(delay, Event::NodeProvisioned(PoolId(pool), now));
-        if let Some(k) = self.karpenter.as_mut() {
-            k.launched(pool, now, command);
+    /// Karpenter launches one node of `pool`; `command` is the consolidation it replaces
+    /// nodes for. An insufficient-capacity error marks the offering unavailable and packs
+    /// the pods again (a called-off replacement uncordons its nodes).
+    fn launch_node(&mut self, pool: u32, now: SimTime, command: Option<Command>) -> bool {
+        if self.request_node(pool, now) {
+            if let Some(k) = self.karpenter.as_mut() {
+                k.launched(pool, now, command);
+            }
+            return true;
         }
+        self.recorder
+            .event(now, EventKind::InsufficientCapacity { pool, others: 0 });
+        if let Some(k) = self.karpenter.as_mut() {
+            k.launch_failed(pool, now);
+            if let Some(at) = k.open_batch(now) {
+                self.engine.schedule_at(at, Event::KarpenterBatch);
+            }
+        }
+        for n in command.iter().flat_map(|c| c.candidates.iter()) {
+            if let Some(k) = self.karpenter.as_mut() {
+                k.node_gone(*n);
+            }
+        }
+        false
+    }
+
+    /// Asks the cloud for one node of `pool`. The request may fail: a stock-out window or
+    /// the pool's failure rate. Karpenter hears of a stock-out at once (false returned);
+    /// otherwise the request counts as upcoming (unbilled) until the node group's max
+    /// provision time (Karpenter: registration TTL) runs out.
+    fn request_node(&mut self, pool: u32, now: SimTime) -> bool {
+        let p = pool as usize;
+        let spec = &self.world.pools[p];
+        let stocked_out = spec.provisioning.stocked_out(now);
+        if stocked_out && spec.karpenter.is_some() {
+            return false;
+        }
+        let rate = spec.provisioning.failure_rate;
+        let fails = stocked_out || (rate > 0.0 && self.failure_rng.random::<f64>() < rate);
+        self.world.pool_provisioning[p] += 1;
+        if fails {
+            self.world.pool_failing[p] += 1;
+            let timeout = match (&self.autoscaler, spec.karpenter) {
+                (_, Some(_)) => crate::control::karpenter::REGISTRATION_TTL,
+                (Some(ca), None) => ca.max_node_provision_time(),
+                (None, None) => DEFAULT_MAX_NODE_PROVISION_TIME,
+            };
+            self.engine
+                .schedule_in(timeout, Event::ProvisionTimeout(PoolId(pool), now));
+        } else {
+            let delay = provisioning_delay(
+                spec.provisioning.median,
+                spec.provisioning.p90,
+                &mut self.provisioning_rng,
+            );
+            self.engine
+                .schedule_in(delay, Event::NodeProvisioned(PoolId(pool), now));
+        }
+        self.recorder
+            .pool_nodes_changed(now, p, self.world.billed_nodes(p));
+        true
+    }
+
+    /// A requested node never registered: the cluster autoscaler backs the group off,
+    /// Karpenter forgets the NodeClaim and packs its pods again, a fixed group (a spot
+    /// replacement) asks again.
+    fn provision_timeout(&mut self, pool: PoolId, requested_at: SimTime, now: SimTime) {
+        let p = pool.0 as usize;
+        self.world.pool_provisioning[p] -= 1;
+        self.world.pool_failing[p] -= 1;
+        self.recorder.event(
+            now,
+            EventKind::ProvisionTimedOut {
+                pool: pool.0,
+                after: now.saturating_sub(requested_at),
+            },
+        );
+        if self.world.pools[p].karpenter.is_some() {
+            if let Some(k) = self.karpenter.as_mut() {
+                let called_off = k.registration_failed(pool.0, requested_at);
+                for n in called_off.iter().flat_map(|c| c.candidates.iter()) {
+                    self.world.uncordon(*n);
+                }
+                if let Some(at) = k.open_batch(now) {
+                    self.engine.schedule_at(at, Event::KarpenterBatch);
+                }
+            }
+        } else if let Some(ca) = self.autoscaler.as_mut() {
+            ca.scale_up_timed_out(p, now);
+        } else {
+            self.request_node(pool.0, now);
+        }
+        self.recorder
+            .pool_nodes_changed(now, p, self.world.billed_nodes(p));
+        self.scheduler.on_cluster_change(&mut self.world, now);
+        self.arm_scheduler();
     }
 
     /// Karpenter's disruption poll, and carrying out its commands.
@@ -494,37 +586,42 @@ impl Simulation {
         let next = k.next_poll(now);
         self.engine.schedule_at(next, Event::KarpenterDisrupt);
         for cmd in commands {
-            for &node in &cmd.candidates {
+            let (reason, replace) = (cmd.reason, cmd.replacement);
+            let candidates = cmd.candidates.clone();
+            if let Some(pool) = replace {
+                // The replacement is launched first; if the cloud has no capacity for it
+                // the command is called off and the nodes stay.
+                let replacing = candidates.len() as u32;
+                if !self.launch_node(pool, now, Some(cmd)) {
+                    continue;
+                }
+                let claim = self.karpenter.as_mut().map_or(0, |k| {
+                    k.next_claim(self.world.pools[pool as usize].karpenter.unwrap_or(0))
+                });
+                self.recorder.event(
+                    now,
+                    EventKind::NodeClaimLaunched {
+                        pool,
+                        claim,
+                        pods: 0,
+                        replacing,
+                    },
+                );
+            }
+            for &node in &candidates {
                 self.world.cordon(node);
                 self.recorder.event(
                     now,
                     EventKind::DisruptionTerminating {
                         node,
-                        reason: cmd.reason,
-                        replace: cmd.replacement.is_some(),
+                        reason,
+                        replace: replace.is_some(),
                     },
                 );
             }
-            match cmd.replacement {
-                Some(pool) => {
-                    let claim = self.karpenter.as_mut().map_or(0, |k| {
-                        k.next_claim(self.world.pools[pool as usize].karpenter.unwrap_or(0))
-                    });
-                    self.recorder.event(
-                        now,
-                        EventKind::NodeClaimLaunched {
-                            pool,
-                            claim,
-                            pods: 0,
-                            replacing: cmd.candidates.len() as u32,
-                        },
-                    );
-                    self.launch_node(pool, now, Some(cmd));
-                }
-                None => {
-                    for &node in &cmd.candidates {
-                        self.karpenter_drain(node, cmd.reason, now);
-                    }
+            if replace.is_none() {
+                for &node in &candidates {
+                    self.karpenter_drain(node, reason, now);
                 }
             }
         }
@@ -544,9 +641,8 @@ impl Simulation {
             if let Some(k) = self.karpenter.as_mut() {
                 k.node_gone(node);
             }
-            let billed =
-                self.world.pool_nodes[pool].len() as u32 + self.world.pool_provisioning[pool];
-            self.recorder.pool_nodes_changed(now, pool, billed);
+            self.recorder
+                .pool_nodes_changed(now, pool, self.world.billed_nodes(pool));
         } else {
             self.engine
                 .schedule_in(DRAIN_RETRY, Event::KarpenterDrain(node, reason));
@@ -640,20 +736,11 @@ impl Simulation {
         }
         if self.world.pools[pool].karpenter.is_some() {
             // Karpenter replaces capacity by provisioning for the pods that lost it.
-            let billed =
-                self.world.pool_nodes[pool].len() as u32 + self.world.pool_provisioning[pool];
-            self.recorder.pool_nodes_changed(now, pool, billed);
+            self.recorder
+                .pool_nodes_changed(now, pool, self.world.billed_nodes(pool));
             return;
         }
-        self.world.pool_provisioning[pool] += 1;
-        let spec = &self.world.pools[pool];
-        let delay = provisioning_delay(
-            spec.provisioning_median,
-            spec.provisioning_p90,
-            &mut self.provisioning_rng,
-        );
-        self.engine
-            .schedule_in(delay, Event::NodeProvisioned(PoolId(pool as u32), now));
+        self.request_node(pool as u32, now);
     }
 
     /// A node leaving before the provider's minimum billed time is billed the rest.
@@ -782,8 +869,8 @@ impl Simulation {
                 row.memory_allocatable_bytes += n.memory_allocatable_bytes;
                 row.memory_requested_bytes += n.memory_requested_bytes;
             }
-            row.cost_per_hour_usd = f64::from(row.nodes_ready + row.nodes_provisioning)
-                * self.world.pools[p].price_usd_per_hour;
+            row.cost_per_hour_usd =
+                f64::from(self.world.billed_nodes(p)) * self.world.pools[p].price_usd_per_hour;
             self.recorder.nodes.push(row);
         }
         self.last_tick = now;
@@ -795,6 +882,10 @@ impl Simulation {
         }
     }
 }
+
+/// How long a node group without the cluster autoscaler waits for a node that does not
+/// register before asking again (the autoscaler's `--max-node-provision-time` default).
+const DEFAULT_MAX_NODE_PROVISION_TIME: SimTime = SimTime::from_secs(900);
 
 /// How often a drain retries evictions a PodDisruptionBudget refused (`kubectl drain`).
 const DRAIN_RETRY: SimTime = SimTime::from_secs(5);

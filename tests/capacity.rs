@@ -310,3 +310,53 @@ fn balancing_spreads_a_scale_up_over_similar_zonal_groups() {
         .max();
     assert_eq!(max, Some(6));
 }
+
+#[test]
+fn a_stocked_out_group_times_out_backs_off_and_the_next_group_grows() {
+    let dir = run_scenario("tests/data/scenarios/ca-stockout.yaml", &[]);
+    let ev = events(&dir);
+    let first = ev
+        .iter()
+        .find(|e| e.3 == "TriggeredScaleUp")
+        .expect("a scale-up");
+    // The price expander picks the spot pool (cheapest), which has no capacity.
+    assert!(first.4.contains("{spot 0->"), "{}", first.4);
+    let timed_out: Vec<_> = ev.iter().filter(|e| e.3 == "ScaleUpTimedOut").collect();
+    assert!(!timed_out.is_empty(), "no timeout");
+    for t in &timed_out {
+        // maxNodeProvisionTime: 15 minutes after the request.
+        assert_eq!(t.0 - first.0, 900.0);
+        assert_eq!(
+            t.4,
+            "Nodes added to group spot failed to register within 15m0s"
+        );
+    }
+    // The spot group is backed off (5 min): the same scan grows the on-demand pool, and no
+    // later scale-up goes to spot while it lasts.
+    let next: Vec<_> = ev
+        .iter()
+        .filter(|e| e.3 == "TriggeredScaleUp" && e.0 > first.0)
+        .collect();
+    assert!(next[0].4.contains("{ondemand 0->"), "{}", next[0].4);
+    assert_eq!(next[0].0, timed_out[0].0);
+    assert!(
+        next.iter()
+            .all(|e| !e.4.contains("{spot") || e.0 >= timed_out[0].0 + 300.0)
+    );
+    // Requests that never came up are not billed: nodes.csv shows them provisioning at no
+    // cost, and every batch pod runs on an on-demand node in the end.
+    let (h, rows) = read_csv(&dir.join("nodes.csv"));
+    let spot_waiting = rows
+        .iter()
+        .find(|r| col(&h, r, "pool") == "spot" && col(&h, r, "nodes_provisioning") != "0")
+        .expect("spot requests shown as provisioning");
+    assert_eq!(col(&h, spot_waiting, "cost_per_hour_usd"), "0.000000");
+    for i in 0..6 {
+        let pod = format!("batch-{i}");
+        let bound = ev
+            .iter()
+            .find(|e| e.3 == "Scheduled" && e.2 == pod)
+            .unwrap_or_else(|| panic!("{pod} never ran"));
+        assert!(bound.4.contains(" to ondemand-"), "{}", bound.4);
+    }
+}

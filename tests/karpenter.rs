@@ -204,3 +204,39 @@ fn spot_capacity_is_preferred_when_the_nodepool_allows_it() {
         );
     }
 }
+
+#[test]
+fn an_insufficient_capacity_error_falls_back_to_the_next_nodepool() {
+    let stocked_out = variant(
+        STEP,
+        "  nodePools:\n",
+        "  nodePools:\n    - name: spot\n      provider: aws\n      weight: 10\n      instanceTypes: [\"c5.*\"]\n      capacityTypes: [spot]\n      provisioning: {unavailable: [{from: 0s, until: 2h}]}\n",
+    );
+    let dir = run_scenario(stocked_out.to_str().expect("utf-8 path"), &[]);
+    let ev = events(&dir);
+    let ice: Vec<_> = ev
+        .iter()
+        .filter(|e| e.3 == "InsufficientCapacityError")
+        .collect();
+    assert!(!ice.is_empty(), "the heavier spot NodePool was tried first");
+    assert_eq!(ice[0].2, "spot");
+    // Each failed offering is skipped for 3 minutes; the pods are packed again at once
+    // onto the next offering, so the default NodePool launches within the next batch.
+    let launched = ev
+        .iter()
+        .find(|e| e.3 == "Launched")
+        .expect("a fallback launch");
+    assert!(launched.2.starts_with("default-"), "{launched:?}");
+    assert!(
+        launched.0 - ice[0].0 <= 11.0,
+        "{} then {}",
+        ice[0].0,
+        launched.0
+    );
+    for e in ev
+        .iter()
+        .filter(|e| e.3 == "Scheduled" && e.2.starts_with("api-"))
+    {
+        assert!(!e.4.contains(" to spot-"), "{}", e.4);
+    }
+}

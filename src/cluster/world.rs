@@ -182,6 +182,9 @@ pub struct World {
     pub pool_created: Vec<u32>,
     /// Nodes each pool has asked for that are still booting (billed, not yet schedulable).
     pub pool_provisioning: Vec<u32>,
+    /// Of those, requests whose instance will never join (failed boots, stock-outs the
+    /// node group has not noticed yet): counted as upcoming, not billed.
+    pub pool_failing: Vec<u32>,
     /// Label strings ↔ ids for every node label and pod selector value.
     pub interner: Interner,
     /// Matching-pod counts for topology spreading.
@@ -230,6 +233,7 @@ impl World {
             live_nodes: Vec::new(),
             pool_created: vec![0; scenario.pools.len()],
             pool_provisioning: vec![0; scenario.pools.len()],
+            pool_failing: vec![0; scenario.pools.len()],
             interner: Interner::default(),
             spread: SpreadIndex::new(
                 &scenario
@@ -415,6 +419,20 @@ impl World {
         let pool = n.pool.0 as usize;
         self.pool_nodes[pool].retain(|&id| id != node);
         self.live_nodes.retain(|&id| id != node);
+    }
+
+    /// Instances of pool `p` the cloud bills now: nodes, and requests that will come up.
+    pub fn billed_nodes(&self, p: usize) -> u32 {
+        self.pool_nodes[p].len() as u32 + self.pool_provisioning[p] - self.pool_failing[p]
+    }
+
+    /// Uncordons a node (a disruption that was called off).
+    pub fn uncordon(&mut self, node: NodeId) {
+        let n = &mut self.nodes[node.0 as usize];
+        if !n.schedulable && n.removed_at.is_none() {
+            n.schedulable = true;
+            self.cordoned_nodes -= 1;
+        }
     }
 
     /// Cordons a node (`spec.unschedulable: true`).

@@ -44,8 +44,11 @@ mod tests {
             node_names: vec![],
             extra_allocatable: vec![],
             images: vec![],
-            provisioning_median: SimTime::from_secs(90),
-            provisioning_p90: SimTime::from_secs(150),
+            provisioning: crate::scenario::Provisioning {
+                median: SimTime::from_secs(90),
+                p90: SimTime::from_secs(150),
+                ..Default::default()
+            },
             spot: None,
             daemon_cpu_milli: 0,
             daemon_memory_bytes: 0,

@@ -216,6 +216,22 @@ pub enum EventKind {
         /// Whether a replacement was launched for it.
         replace: bool,
     },
+    /// Karpenter's launch of a pool's offering failed: the cloud is out of that capacity
+    /// (`InsufficientCapacityError`).
+    InsufficientCapacity {
+        /// The cheapest pool (instance type × capacity type) tried.
+        pool: u32,
+        /// How many more of the NodeClaim's types were out of capacity too.
+        others: u32,
+    },
+    /// A requested node did not register in time (cluster autoscaler: `ScaleUpTimedOut`;
+    /// Karpenter: registration TTL).
+    ProvisionTimedOut {
+        /// The pool.
+        pool: u32,
+        /// Time since the request.
+        after: SimTime,
+    },
     /// A pod was evicted from a node being drained (`Evicted`).
     Evicted {
         /// The pod.
@@ -479,6 +495,54 @@ impl EventRecord {
                     if *replace { "Replace" } else { "Delete" }
                 ),
             ),
+            EventKind::InsufficientCapacity { pool, others } => {
+                let p = &world.pools[*pool as usize];
+                let capacity = if p.spot.is_some() {
+                    "spot"
+                } else {
+                    "on-demand"
+                };
+                (
+                    "NodePool",
+                    nodepool_name(world, *pool).to_string(),
+                    "InsufficientCapacityError",
+                    format!(
+                        "creating nodeclaim, insufficient capacity: no {capacity} capacity for {}{}; offerings unavailable for 3m",
+                        p.instance_type,
+                        if *others > 0 {
+                            format!(" and {others} other type(s)")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                )
+            }
+            EventKind::ProvisionTimedOut { pool, after } => {
+                let p = &world.pools[*pool as usize];
+                let secs = after.as_millis() / 1000;
+                let took = format!("{}m{}s", secs / 60, secs % 60);
+                if p.karpenter.is_some() {
+                    (
+                        "NodePool",
+                        nodepool_name(world, *pool).to_string(),
+                        "RegistrationTimeout",
+                        format!(
+                            "nodeclaim of {} did not register within {took}; deleting it",
+                            p.instance_type
+                        ),
+                    )
+                } else {
+                    (
+                        "ConfigMap",
+                        "cluster-autoscaler-status".to_string(),
+                        "ScaleUpTimedOut",
+                        format!(
+                            "Nodes added to group {} failed to register within {took}",
+                            p.name
+                        ),
+                    )
+                }
+            }
             EventKind::Evicted { pod, why } => (
                 "Pod",
                 world.pod_name(*pod),

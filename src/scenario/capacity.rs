@@ -52,16 +52,37 @@ pub struct ClusterAutoscalerFile {
     pub expendable_pods_priority_cutoff: Option<i32>,
     /// `--balance-similar-node-groups` (false).
     pub balance_similar_node_groups: Option<bool>,
+    /// `--initial-node-group-backoff-duration` (5m).
+    pub initial_node_group_backoff_duration: Option<Spanned<Duration>>,
+    /// `--max-node-group-backoff-duration` (30m).
+    pub max_node_group_backoff_duration: Option<Spanned<Duration>>,
+    /// `--node-group-backoff-reset-timeout` (3h).
+    pub node_group_backoff_reset_timeout: Option<Spanned<Duration>>,
 }
 
 /// A pool's `provisioning:` time (lognormal).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProvisioningFile {
-    /// Median request-to-Ready time.
-    pub median: Spanned<Duration>,
-    /// 90th percentile (default: the median, i.e. always the median).
+    /// Median request-to-Ready time (default 90s).
+    pub median: Option<Spanned<Duration>>,
+    /// 90th percentile (default: 150s with the default median, else the median).
     pub p90: Option<Spanned<Duration>>,
+    /// Share of requests whose instance never comes up (0).
+    pub failure_rate: Option<Spanned<f64>>,
+    /// Windows in which the cloud has no capacity of the pool's types.
+    #[serde(default)]
+    pub unavailable: Vec<UnavailableFile>,
+}
+
+/// A stock-out window.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UnavailableFile {
+    /// From (simulated time).
+    pub from: Spanned<Duration>,
+    /// Until (exclusive).
+    pub until: Spanned<Duration>,
 }
 
 fn duration(cx: &mut Ctx, d: &Option<Spanned<Duration>>, field: &str, default: SimTime) -> SimTime {
@@ -126,6 +147,24 @@ pub(super) fn validate_autoscaler(
             .expendable_pods_priority_cutoff
             .unwrap_or(d.expendable_priority_cutoff),
         balance_similar_node_groups: r.balance_similar_node_groups.unwrap_or(false),
+        initial_node_group_backoff: duration(
+            cx,
+            &r.initial_node_group_backoff_duration,
+            &format!("{f}.initialNodeGroupBackoffDuration"),
+            d.initial_node_group_backoff,
+        ),
+        max_node_group_backoff: duration(
+            cx,
+            &r.max_node_group_backoff_duration,
+            &format!("{f}.maxNodeGroupBackoffDuration"),
+            d.max_node_group_backoff,
+        ),
+        node_group_backoff_reset: duration(
+            cx,
+            &r.node_group_backoff_reset_timeout,
+            &format!("{f}.nodeGroupBackoffResetTimeout"),
+            d.node_group_backoff_reset,
+        ),
         ..d
     };
     if cfg.scan_interval < SimTime::from_secs(1) {
@@ -208,38 +247,71 @@ pub(super) fn validate_autoscaler(
     Some(cfg)
 }
 
-/// A pool's provisioning time: (median, p90).
+/// A pool's provisioning: time to Ready, failures and stock-outs.
 pub(super) fn validate_provisioning(
     cx: &mut Ctx,
     raw: Option<&ProvisioningFile>,
     f: &str,
-) -> (SimTime, SimTime) {
-    let Some(p) = raw else {
-        return (DEFAULT_PROVISIONING_MEDIAN, DEFAULT_PROVISIONING_P90);
+) -> crate::scenario::Provisioning {
+    let mut out = crate::scenario::Provisioning {
+        median: DEFAULT_PROVISIONING_MEDIAN,
+        p90: DEFAULT_PROVISIONING_P90,
+        ..Default::default()
     };
-    let median = duration(
-        cx,
-        &Some(Spanned {
-            value: p.median.value,
-            referenced: p.median.referenced,
-            defined: p.median.defined,
-        }),
-        &format!("{f}.provisioning.median"),
-        DEFAULT_PROVISIONING_MEDIAN,
-    );
-    let p90 = match &p.p90 {
-        None => median,
-        Some(q) if q.value.time() < median => {
+    let Some(p) = raw else {
+        return out;
+    };
+    if let Some(m) = &p.median {
+        out.median = duration(
+            cx,
+            &Some(Spanned {
+                value: m.value,
+                referenced: m.referenced,
+                defined: m.defined,
+            }),
+            &format!("{f}.provisioning.median"),
+            DEFAULT_PROVISIONING_MEDIAN,
+        );
+        out.p90 = out.median;
+    }
+    match &p.p90 {
+        None => {}
+        Some(q) if q.value.time() < out.median => {
             cx.err(
                 loc(q),
                 format!("{f}.provisioning.p90"),
                 "must not be shorter than the median",
             );
-            median
         }
-        Some(q) => q.value.time(),
-    };
-    (median, p90)
+        Some(q) => out.p90 = q.value.time(),
+    }
+    if let Some(r) = &p.failure_rate {
+        if r.value.is_finite() && (0.0..1.0).contains(&r.value) {
+            out.failure_rate = r.value;
+        } else {
+            cx.err(
+                loc(r),
+                format!("{f}.provisioning.failureRate"),
+                format!(
+                    "{} is not a share of requests (expected 0 or more, below 1)",
+                    r.value
+                ),
+            );
+        }
+    }
+    for (i, u) in p.unavailable.iter().enumerate() {
+        let (a, b) = (u.from.value.time(), u.until.value.time());
+        if b <= a {
+            cx.err(
+                loc(&u.until),
+                format!("{f}.provisioning.unavailable[{i}].until"),
+                "must be after from",
+            );
+        } else {
+            out.unavailable.push((a, b));
+        }
+    }
+    out
 }
 
 /// A spot pool's `spot:` settings.

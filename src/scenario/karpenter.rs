@@ -271,8 +271,7 @@ fn type_pool(np: &NodePoolFile, it: &InstanceType, spot: bool, reserve: bool) ->
         node_names: Vec::new(),
         extra_allocatable: Vec::new(),
         images: Vec::new(),
-        provisioning_median: SimTime::ZERO,
-        provisioning_p90: SimTime::ZERO,
+        provisioning: Default::default(),
         spot: None,
         daemon_cpu_milli: 0,
         daemon_memory_bytes: 0,
@@ -409,7 +408,7 @@ pub(super) fn validate_karpenter(
             &[("provider", true), ("none", false)],
             true,
         );
-        let (median, p90) = validate_provisioning(cx, np.provisioning.as_ref(), &f);
+        let provisioning = validate_provisioning(cx, np.provisioning.as_ref(), &f);
         let mut taints = Vec::new();
         for (j, t) in np.taints.iter().enumerate() {
             if let Some(effect) = taint_effect(cx, &t.effect, &format!("{f}.taints[{j}].effect")) {
@@ -445,8 +444,7 @@ pub(super) fn validate_karpenter(
                 }
                 let mut pool = type_pool(np, it, is_spot, reserve);
                 pool.taints = taints.clone();
-                pool.provisioning_median = median;
-                pool.provisioning_p90 = p90;
+                pool.provisioning = provisioning.clone();
                 pool.spot = is_spot.then(|| spot_spec.clone());
                 pool.karpenter = Some(index);
                 members.push(pools.len() as u32);

@@ -91,10 +91,8 @@ pub struct PoolSpec {
     pub extra_allocatable: Vec<(u16, u64)>,
     /// Images (ids into `Scenario::images`) on the pool's nodes from the start.
     pub images: Vec<u32>,
-    /// Median time from a node request to a Ready node.
-    pub provisioning_median: SimTime,
-    /// 90th percentile of that time (lognormal around the median).
-    pub provisioning_p90: SimTime,
+    /// How its nodes come up (or fail to).
+    pub provisioning: Provisioning,
     /// Spot capacity: how its nodes get interrupted (None: on-demand).
     pub spot: Option<SpotSpec>,
     /// CPU requested by the DaemonSet pods every node of the pool runs, milli-cores.
@@ -108,6 +106,27 @@ pub struct PoolSpec {
     /// The Karpenter NodePool (index into `KarpenterConfig::node_pools`) that launches this
     /// pool's nodes; None for a node group of fixed size or under the cluster autoscaler.
     pub karpenter: Option<u32>,
+}
+
+/// How a pool's node requests turn into Ready nodes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Provisioning {
+    /// Median time from a node request to a Ready node.
+    pub median: SimTime,
+    /// 90th percentile of that time (lognormal around the median).
+    pub p90: SimTime,
+    /// Share of requests whose instance never comes up (boot or join failure).
+    pub failure_rate: f64,
+    /// Windows `[from, until)` in which the cloud has no capacity of this type: every
+    /// request fails (an insufficient-capacity error).
+    pub unavailable: Vec<(SimTime, SimTime)>,
+}
+
+impl Provisioning {
+    /// Whether the cloud is out of this capacity at `t`.
+    pub fn stocked_out(&self, t: SimTime) -> bool {
+        self.unavailable.iter().any(|&(a, b)| a <= t && t < b)
+    }
 }
 
 /// How a spot pool's nodes are interrupted.

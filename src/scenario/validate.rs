@@ -404,8 +404,7 @@ fn validate_pools(
                 .iter()
                 .filter_map(|name| cx.image_id(name))
                 .collect(),
-            provisioning_median: SimTime::ZERO,
-            provisioning_p90: SimTime::ZERO,
+            provisioning: Provisioning::default(),
             spot: None,
             daemon_cpu_milli: 0,
             daemon_memory_bytes: 0,
@@ -419,8 +418,7 @@ fn validate_pools(
             .as_ref()
             .map_or("", |s| s.value.as_str())
             .to_string();
-        (spec.provisioning_median, spec.provisioning_p90) =
-            super::capacity::validate_provisioning(cx, p.provisioning.as_ref(), &f);
+        spec.provisioning = super::capacity::validate_provisioning(cx, p.provisioning.as_ref(), &f);
         if let Some(t) = &p.instance_type {
             let wanted = p.provider.as_ref().map(|s| s.value.as_str());
             let found = catalog.find(&t.value, wanted);

@@ -67,6 +67,12 @@ pub struct AutoscalerConfig {
     /// `--balance-similar-node-groups` (false): spread a scale-up over similar pools
     /// (typically one per zone).
     pub balance_similar_node_groups: bool,
+    /// `--initial-node-group-backoff-duration` (5 min).
+    pub initial_node_group_backoff: SimTime,
+    /// `--max-node-group-backoff-duration` (30 min).
+    pub max_node_group_backoff: SimTime,
+    /// `--node-group-backoff-reset-timeout` (3 h).
+    pub node_group_backoff_reset: SimTime,
 }
 
 impl Default for AutoscalerConfig {
@@ -87,6 +93,9 @@ impl Default for AutoscalerConfig {
             max_drain_parallelism: 1,
             expendable_priority_cutoff: -10,
             balance_similar_node_groups: false,
+            initial_node_group_backoff: SimTime::from_secs(300),
+            max_node_group_backoff: SimTime::from_secs(1800),
+            node_group_backoff_reset: SimTime::from_secs(3 * 3600),
         }
     }
 }

@@ -15,11 +15,15 @@
 //! pod can move to another node without breaking a PodDisruptionBudget; deletion once
 //! unneeded for longer than the unneeded time, outside the cooldowns after add (10 min), delete and failure; empty
 //! nodes deleted in bulk (10), non-empty ones drained one at a time; min sizes kept;
+//! nodes that do not register within `maxNodeProvisionTime` (15 min) fail the scale-up
+//! and back the group off (5 min doubling to 30 min, reset after 3 h);
 //! events `TriggeredScaleUp` and `ScaleDown`.
 //!
-//! Simplified: pods that fit an existing node but were not yet retried are not filtered out
-//! (the scheduler retries them on every cluster change); a node group's taints, labels and
-//! zones decide fit for the whole group; node provisioning never fails (no backoff);
+//! Simplified: pods that fit an existing node are filtered out only for nodes that joined
+//! after the scheduler last tried them (the scheduler's verdict stands for the others); a
+//! node group's taints, labels and
+//! zones decide fit for the whole group; a failed scale-up is noticed only at the max node
+//! provision time (no cloud error fast path);
 //! evicted pods are deleted at once (no graceful drain). Similar groups are balanced
 //! (`balanceSimilarNodeGroups`) by shape, labels, taints and capacity type only.
 
@@ -121,6 +125,8 @@ pub struct ClusterAutoscaler {
     last_scale_up: Option<SimTime>,
     last_delete: Option<SimTime>,
     last_failure: Option<SimTime>,
+    /// Per pool: backed off until, the last backoff's length, and the last failure.
+    backoff: Vec<(SimTime, SimTime, Option<SimTime>)>,
 }
 
 impl ClusterAutoscaler {
@@ -157,7 +163,36 @@ impl ClusterAutoscaler {
             last_scale_up: None,
             last_delete: None,
             last_failure: None,
+            backoff: vec![(SimTime::ZERO, SimTime::ZERO, None); world.pools.len()],
         }
+    }
+
+    /// `--max-node-provision-time`: how long a requested node may take to register.
+    pub fn max_node_provision_time(&self) -> SimTime {
+        self.cfg.max_node_provision_time
+    }
+
+    /// Nodes requested from `pool` did not register within the max provision time:
+    /// upstream's `RegisterFailedScaleUp` backs the group off exponentially (5 min,
+    /// doubling to 30 min; reset after 3 h without failures) and starts the
+    /// scale-down-after-failure cooldown.
+    pub fn scale_up_timed_out(&mut self, pool: usize, now: SimTime) {
+        let (_, last_len, last_failure) = self.backoff[pool];
+        let recent =
+            last_failure.is_some_and(|t| now.saturating_sub(t) < self.cfg.node_group_backoff_reset);
+        let len = if recent && last_len > SimTime::ZERO {
+            SimTime::from_millis(last_len.as_millis().saturating_mul(2))
+                .min(self.cfg.max_node_group_backoff)
+        } else {
+            self.cfg.initial_node_group_backoff
+        };
+        self.backoff[pool] = (now.saturating_add(len), len, Some(now));
+        self.last_failure = Some(now);
+    }
+
+    /// Whether a pool is backed off after a failed scale-up.
+    pub fn backed_off(&self, pool: usize, now: SimTime) -> bool {
+        self.backoff.get(pool).is_some_and(|b| now < b.0)
     }
 
     /// The loop period.
@@ -183,7 +218,7 @@ impl ClusterAutoscaler {
         if self.unneeded_since.len() < world.nodes.len() {
             self.unneeded_since.resize(world.nodes.len(), None);
         }
-        self.scale_up(world, &mut decision);
+        self.scale_up(world, now, &mut decision);
         if !decision.scale_up.is_empty() {
             self.last_scale_up = Some(now);
         }
@@ -194,32 +229,43 @@ impl ClusterAutoscaler {
     }
 
     /// Pending pods that failed scheduling, grouped by workload.
+    /// Pods waiting for a node that already joined are left out (`FilterOutSchedulable`).
     fn pending_groups(&self, world: &World) -> Vec<(PodGroup, Vec<crate::cluster::PodId>)> {
+        let pending: Vec<crate::cluster::PodId> = world
+            .workloads
+            .iter()
+            .enumerate()
+            .filter(|(w, _)| world.specs[*w].priority >= self.cfg.expendable_priority_cutoff)
+            .flat_map(|(_, ws)| ws.active.iter().copied())
+            .filter(|p| {
+                let pod = &world.pods[p.0 as usize];
+                pod.state == PodState::Pending && pod.unschedulable_since.is_some()
+            })
+            .collect();
+        let on_new = crate::control::fresh_nodes::placed_on_new_nodes(world, &self.fits, &pending);
         let mut groups: Vec<(PodGroup, Vec<crate::cluster::PodId>)> = Vec::new();
-        for (w, ws) in world.workloads.iter().enumerate() {
-            let spec = &world.specs[w];
-            if spec.priority < self.cfg.expendable_priority_cutoff {
+        for (pod, placed) in pending.into_iter().zip(on_new) {
+            if placed {
                 continue;
             }
-            let pods: Vec<crate::cluster::PodId> = ws
-                .active
-                .iter()
-                .copied()
-                .filter(|p| {
-                    let pod = &world.pods[p.0 as usize];
-                    pod.state == PodState::Pending && pod.unschedulable_since.is_some()
-                })
-                .collect();
-            if !pods.is_empty() {
-                groups.push((
-                    PodGroup {
-                        workload: w as u32,
-                        cpu_milli: spec.cpu_request_milli,
-                        memory_bytes: spec.memory_request_bytes,
-                        count: pods.len() as u32,
-                    },
-                    pods,
-                ));
+            let w = world.pods[pod.0 as usize].workload.0;
+            match groups.last_mut() {
+                Some((g, pods)) if g.workload == w => {
+                    g.count += 1;
+                    pods.push(pod);
+                }
+                _ => {
+                    let spec = &world.specs[w as usize];
+                    groups.push((
+                        PodGroup {
+                            workload: w,
+                            cpu_milli: spec.cpu_request_milli,
+                            memory_bytes: spec.memory_request_bytes,
+                            count: 1,
+                        },
+                        vec![pod],
+                    ));
+                }
             }
         }
         groups
@@ -235,7 +281,7 @@ impl ClusterAutoscaler {
         }
     }
 
-    fn scale_up(&mut self, world: &World, decision: &mut Decision) {
+    fn scale_up(&mut self, world: &World, now: SimTime, decision: &mut Decision) {
         let mut groups = self.pending_groups(world);
         if groups.is_empty() {
             return;
@@ -273,7 +319,7 @@ impl ClusterAutoscaler {
         for (p, pool) in world.pools.iter().enumerate() {
             let size = world.pool_nodes[p].len() as u32 + world.pool_provisioning[p];
             let room = pool.max.saturating_sub(size).min(total_room);
-            if room == 0 {
+            if room == 0 || self.backed_off(p, now) {
                 continue;
             }
             let fitting: Vec<PodGroup> = groups
@@ -300,7 +346,7 @@ impl ClusterAutoscaler {
             });
             estimates.push(est);
         }
-        self.explain_unhelped(world, &groups, &estimates, total_room, decision);
+        self.explain_unhelped(world, now, &groups, &estimates, total_room, decision);
         let cluster_nodes = world.live_nodes.len();
         let Some(i) = choose(
             &options,
@@ -329,6 +375,7 @@ impl ClusterAutoscaler {
     fn explain_unhelped(
         &mut self,
         world: &World,
+        now: SimTime,
         groups: &[(PodGroup, Vec<crate::cluster::PodId>)],
         estimates: &[estimator::Estimate],
         total_room: u32,
@@ -350,6 +397,8 @@ impl ClusterAutoscaler {
                 let size = world.pool_nodes[p].len() as u32 + world.pool_provisioning[p];
                 let reason = if !self.fits[w][p] {
                     format!("node(s) {}", self.misfit[w][p])
+                } else if self.backed_off(p, now) {
+                    "in backoff after failed scale-up".to_string()
                 } else if pool.max.saturating_sub(size).min(total_room) == 0 {
                     "max node group size reached".to_string()
                 } else {

@@ -60,10 +60,12 @@ pub fn savings_ratio(world: &World, node: NodeId) -> f64 {
 /// Simulates removing `candidates`: their pods (largest first) go first-fit onto the
 /// live, schedulable nodes not in `excluded`; what is left must fit one new NodeClaim
 /// whose cheapest allowed type is strictly cheaper than the candidates together.
+/// `offered[p]`: pool p may be launched now.
 pub fn simulate(
     world: &World,
     cfg: &KarpenterConfig,
     fits: &[Vec<bool>],
+    offered: &[bool],
     candidates: &[NodeId],
     excluded: &[bool],
 ) -> Outcome {
@@ -130,6 +132,7 @@ pub fn simulate(
             let pool = &world.pools[p as usize];
             let (c, m, k) = room(pool);
             pool.price_usd_per_hour < price
+                && offered[p as usize]
                 && cpu <= c
                 && mem <= m
                 && n <= k

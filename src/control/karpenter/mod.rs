@@ -26,7 +26,9 @@
 //! compatibility only); pod affinity, topology spread and zones are not part of the
 //! packing (a launched node takes its zone round-robin); Drift, `minValues`,
 //! `terminationGracePeriod` and pod deletion costs are not modelled; a pod event is seen
-//! at the next 10 s disruption poll; launches never fail (no insufficient-capacity errors).
+//! at the next 10 s disruption poll. Launch failures: a stock-out is an immediate
+//! insufficient-capacity error (the offering skipped for 3 min), a failed boot is noticed
+//! at the 15 min registration TTL.
 
 pub mod config;
 pub mod consolidation;
@@ -42,6 +44,12 @@ use config::{
 };
 use consolidation::{Outcome, disruption_cost, savings_ratio, simulate};
 use provision::{InFlight, pack};
+
+/// How long an offering that failed to launch is skipped (`UnavailableOfferingsTTL`).
+pub const UNAVAILABLE_OFFERING_TTL: SimTime = SimTime::from_secs(180);
+/// How long a launched node may take to register before its NodeClaim is deleted
+/// (`registrationTTL`).
+pub const REGISTRATION_TTL: SimTime = SimTime::from_secs(900);
 
 /// The label naming a node's NodePool.
 pub const NODEPOOL_LABEL: &str = "karpenter.sh/nodepool";
@@ -66,6 +74,9 @@ pub struct Provisioning {
     pub launches: Vec<Launch>,
     /// Pods no NodePool can take (each reported once), with upstream-style reasons.
     pub failed: Vec<(PodId, String)>,
+    /// NodeClaims whose every type was out of capacity (the pools tried, cheapest first):
+    /// their pods are packed again at once without those offerings.
+    pub insufficient: Vec<Vec<u32>>,
 }
 
 /// A disruption decision to carry out.
@@ -105,6 +116,9 @@ pub struct Karpenter {
     waiting: Vec<(u32, SimTime, Command)>,
     /// `World::pod_changes` and live-node count when consolidation last found nothing.
     consolidated: Option<(u64, usize)>,
+    /// Per pool: the offering is unavailable until then (after an insufficient-capacity
+    /// error).
+    unavailable_until: Vec<SimTime>,
 }
 
 impl Karpenter {
@@ -144,6 +158,7 @@ impl Karpenter {
             validating: None,
             waiting: Vec::new(),
             consolidated: None,
+            unavailable_until: vec![SimTime::ZERO; world.pools.len()],
         }
     }
 
@@ -188,7 +203,7 @@ impl Karpenter {
             return Err(now.saturating_add(self.cfg.batch_idle).min(deadline));
         }
         self.batch = None;
-        Ok(self.provision(world, &pods))
+        Ok(self.provision(world, &pods, now))
     }
 
     /// Σ capacity (cpu, memory) of a NodePool's nodes running or launching.
@@ -205,12 +220,20 @@ impl Karpenter {
             .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     }
 
-    fn provision(&mut self, world: &World, pods: &[PodId]) -> Provisioning {
+    fn provision(&mut self, world: &World, pods: &[PodId], now: SimTime) -> Provisioning {
         let mut out = Provisioning::default();
         if pods.is_empty() {
             return out;
         }
-        let packing = pack(world, &self.cfg, &self.fits, pods, &self.in_flight);
+        let offered = self.offered(now);
+        let packing = pack(
+            world,
+            &self.cfg,
+            &self.fits,
+            &offered,
+            pods,
+            &self.in_flight,
+        );
         let mut usage: Vec<(u64, u64)> = (0..self.cfg.node_pools.len())
             .map(|np| self.nodepool_usage(world, np))
             .collect();
@@ -233,7 +256,24 @@ impl Karpenter {
                         .limit_memory_bytes
                         .is_none_or(|l| usage[np].1 + pool.memory_capacity_bytes <= l)
             };
-            match options.into_iter().find(|&p| within(p)) {
+            // The cloud tries the claim's types cheapest first (a fleet request); types it
+            // has no capacity for fail and are skipped for a while.
+            let mut stocked_out = Vec::new();
+            let choice = options.into_iter().filter(|&p| within(p)).find(|&p| {
+                let out_of_stock = world.pools[p as usize].provisioning.stocked_out(now);
+                if out_of_stock {
+                    stocked_out.push(p);
+                }
+                !out_of_stock
+            });
+            for &p in &stocked_out {
+                self.unavailable_until[p as usize] = now.saturating_add(UNAVAILABLE_OFFERING_TTL);
+            }
+            if choice.is_none() && !stocked_out.is_empty() {
+                out.insufficient.push(stocked_out);
+                continue;
+            }
+            match choice {
                 Some(pool) => {
                     let spec = &world.pools[pool as usize];
                     usage[np].0 += spec.cpu_capacity_milli;
@@ -302,6 +342,29 @@ impl Karpenter {
                 out.failed.push((pod, why.to_string()));
             }
         }
+    }
+
+    /// Per pool, whether Karpenter would launch it now: not after a recent launch failure
+    /// (upstream's unavailable-offerings cache).
+    fn offered(&self, now: SimTime) -> Vec<bool> {
+        self.unavailable_until.iter().map(|&u| now >= u).collect()
+    }
+
+    /// A launch of `pool` failed with an insufficient-capacity error: the offering is
+    /// skipped for `UnavailableOfferingsTTL` (3 min); the pods are packed again.
+    pub fn launch_failed(&mut self, pool: u32, now: SimTime) {
+        self.unavailable_until[pool as usize] = now.saturating_add(UNAVAILABLE_OFFERING_TTL);
+    }
+
+    /// A launched node never registered (NodeClaim registration TTL): it is forgotten; a
+    /// consolidation waiting for it is called off and returned so its nodes are
+    /// uncordoned.
+    pub fn registration_failed(&mut self, pool: u32, requested_at: SimTime) -> Option<Command> {
+        let cmd = self.node_ready(pool, requested_at)?;
+        for n in &cmd.candidates {
+            self.disrupting[n.0 as usize] = false;
+        }
+        Some(cmd)
     }
 
     /// Numbers a NodeClaim of NodePool `np` launched outside a provisioning pass.
@@ -548,7 +611,15 @@ impl Karpenter {
             return false;
         }
         let excluded = self.excluded(world, &cmd.candidates);
-        let outcome = simulate(world, &self.cfg, &self.fits, &cmd.candidates, &excluded);
+        let offered = self.offered(now);
+        let outcome = simulate(
+            world,
+            &self.cfg,
+            &self.fits,
+            &offered,
+            &cmd.candidates,
+            &excluded,
+        );
         match cmd.replacement {
             None => outcome == Outcome::Delete,
             Some(p) => outcome == Outcome::Replace(p),
@@ -591,8 +662,9 @@ impl Karpenter {
             return None;
         }
         let budget = self.budgets(world, Reason::Underutilized, now);
-        self.multi_node(world, &underutilized, &budget)
-            .or_else(|| self.single_node(world, now, &underutilized, &budget))
+        let offered = self.offered(now);
+        self.multi_node(world, &offered, &underutilized, &budget)
+            .or_else(|| self.single_node(world, now, &offered, &underutilized, &budget))
     }
 
     fn command(outcome: Outcome, candidates: Vec<NodeId>) -> Option<Command> {
@@ -608,7 +680,13 @@ impl Karpenter {
         })
     }
 
-    fn multi_node(&self, world: &World, candidates: &[NodeId], budget: &[u32]) -> Option<Command> {
+    fn multi_node(
+        &self,
+        world: &World,
+        offered: &[bool],
+        candidates: &[NodeId],
+        budget: &[u32],
+    ) -> Option<Command> {
         let mut sorted: Vec<(f64, NodeId)> = candidates
             .iter()
             .map(|&c| (savings_ratio(world, c), c))
@@ -641,6 +719,7 @@ impl Karpenter {
                 world,
                 &self.cfg,
                 &self.fits,
+                offered,
                 prefix,
                 &self.excluded(world, prefix),
             );
@@ -658,6 +737,7 @@ impl Karpenter {
         &self,
         world: &World,
         now: SimTime,
+        offered: &[bool],
         candidates: &[NodeId],
         budget: &[u32],
     ) -> Option<Command> {
@@ -678,6 +758,7 @@ impl Karpenter {
                 world,
                 &self.cfg,
                 &self.fits,
+                offered,
                 &[c],
                 &self.excluded(world, &[c]),
             );

@@ -64,11 +64,13 @@ fn fits_room(pool: &PoolSpec, cpu: u64, memory: u64, pods: u32) -> bool {
 /// queue) onto nodes that joined since the scheduler last tried the pod, then onto the
 /// in-flight nodes, then onto planned NodeClaims tried in order of
 /// fewest pods, then onto a new NodeClaim of the highest-weight NodePool that admits the
-/// pod. `fits[w][p]`: pods of workload w may run on pool p at all (taints, selectors).
+/// pod. `fits[w][p]`: pods of workload w may run on pool p at all (taints, selectors);
+/// `offered[p]`: new nodes of pool p may be launched now.
 pub fn pack(
     world: &World,
     cfg: &KarpenterConfig,
     fits: &[Vec<bool>],
+    offered: &[bool],
     pods: &[PodId],
     in_flight: &[InFlight],
 ) -> Packing {
@@ -85,42 +87,15 @@ pub fn pack(
     nodepools.sort_by_key(|&n| (-cfg.node_pools[n as usize].weight, n));
     // What each in-flight node already holds: (cpu, memory, pods).
     let mut flight_used = vec![(0u64, 0u64, 0u32); in_flight.len()];
-    let oldest_attempt = order
-        .iter()
-        .map(|p| world.pods[p.0 as usize].last_attempt)
-        .min()
-        .unwrap_or_default();
-    // Nodes the scheduler has not tried some of these pods on, with what this packing
-    // has handed out of them: (node, cpu, memory, pods).
-    let mut fresh_nodes: Vec<(crate::cluster::NodeId, u64, u64, u32)> = world
-        .live_nodes
-        .iter()
-        .filter(|&&n| {
-            let node = &world.nodes[n.0 as usize];
-            node.schedulable && node.created_at > oldest_attempt
-        })
-        .map(|&n| (n, 0, 0, 0))
-        .collect();
+    let on_new = crate::control::fresh_nodes::placed_on_new_nodes(world, fits, &order);
     let mut out = Packing::default();
-    for pod in order {
-        let w = world.pods[pod.0 as usize].workload.0 as usize;
-        let (cpu, mem) = request(pod);
-        let tried = world.pods[pod.0 as usize].last_attempt;
-        let joined = fresh_nodes.iter_mut().find(|f| {
-            let n = &world.nodes[f.0.0 as usize];
-            n.created_at > tried
-                && fits[w][n.pool.0 as usize]
-                && n.cpu_requested_milli + f.1 + cpu <= n.cpu_allocatable_milli
-                && n.memory_requested_bytes + f.2 + mem <= n.memory_allocatable_bytes
-                && n.pods.len() as u32 + f.3 < n.max_pods
-        });
-        if let Some(f) = joined {
-            f.1 += cpu;
-            f.2 += mem;
-            f.3 += 1;
+    for (pod, new) in order.into_iter().zip(on_new) {
+        if new {
             out.on_new_nodes.push(pod);
             continue;
         }
+        let w = world.pods[pod.0 as usize].workload.0 as usize;
+        let (cpu, mem) = request(pod);
         let flight = in_flight.iter().enumerate().position(|(i, f)| {
             let pool = &world.pools[f.pool as usize];
             let u = flight_used[i];
@@ -165,7 +140,9 @@ pub fn pack(
                 .iter()
                 .copied()
                 .filter(|&p| {
-                    fits[w][p as usize] && fits_room(&world.pools[p as usize], cpu, mem, 1)
+                    offered[p as usize]
+                        && fits[w][p as usize]
+                        && fits_room(&world.pools[p as usize], cpu, mem, 1)
                 })
                 .collect();
             (!pools.is_empty()).then_some(Planned {
@@ -216,7 +193,7 @@ mod tests {
     fn one_claim_takes_pods_while_some_type_still_fits_them_all() {
         let (mut w, cfg) = world("500m", 0);
         let pods = pending(&mut w, 5);
-        let p = pack(&w, &cfg, &fits(&w), &pods, &[]);
+        let p = pack(&w, &cfg, &fits(&w), &vec![true; w.pools.len()], &pods, &[]);
         assert_eq!(p.planned.len(), 1);
         let c = &p.planned[0];
         assert_eq!((c.nodepool, c.pods.len(), c.cpu_milli), (0, 5, 2500));
@@ -243,12 +220,19 @@ mod tests {
             requested_at: SimTime::ZERO,
         }];
         // A 4-vCPU node less reservations holds three 1-core pods.
-        let p = pack(&w, &cfg, &fits(&w), &pods, &flight);
+        let p = pack(
+            &w,
+            &cfg,
+            &fits(&w),
+            &vec![true; w.pools.len()],
+            &pods,
+            &flight,
+        );
         assert_eq!((p.on_in_flight.len(), p.planned.len()), (3, 0));
         // Without it, the heavier NodePool is tried first.
         let (mut w, cfg) = world("1", 10);
         let pods = pending(&mut w, 3);
-        let p = pack(&w, &cfg, &fits(&w), &pods, &[]);
+        let p = pack(&w, &cfg, &fits(&w), &vec![true; w.pools.len()], &pods, &[]);
         assert_eq!(p.planned[0].nodepool, 1);
     }
 
@@ -256,7 +240,7 @@ mod tests {
     fn a_pod_no_type_fits_is_unplaced() {
         let (mut w, cfg) = world("64", 0);
         let pods = pending(&mut w, 1);
-        let p = pack(&w, &cfg, &fits(&w), &pods, &[]);
+        let p = pack(&w, &cfg, &fits(&w), &vec![true; w.pools.len()], &pods, &[]);
         assert_eq!(p.unplaced, pods);
     }
 }
