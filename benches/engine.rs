@@ -5,6 +5,7 @@
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use kubesim::cluster::{NodeId, WorkloadId, World};
 use kubesim::control::autoscaler::ClusterAutoscaler;
+use kubesim::control::karpenter::Karpenter;
 use kubesim::control::scheduler::Scheduler;
 use kubesim::engine::{EventQueue, RngStreams, SimTime};
 use kubesim::scenario::{load_path, load_quickstart, load_str};
@@ -174,6 +175,59 @@ fn autoscaler_pass(c: &mut Criterion) {
     group.finish();
 }
 
+/// Karpenter over 1,000 of its nodes (c6i.xlarge, 1 to 7 pods of 500m each): one
+/// provisioning pass for 1,000 pending pods, and one disruption poll (no empty node: the
+/// multi-node binary search over the candidates, within the default 10% budget).
+fn karpenter_pass(c: &mut Criterion) {
+    let yaml = "name: bench\nduration: 1m\ncluster:\n  pools: []\nkarpenter:\n  nodePools:\n    - {name: default, provider: aws, instanceTypes: [\"c6i.*\", \"m6i.*\"], zones: [a, b, c]}\nworkloads:\n  - name: w\n    replicas: 0\n    template: {spec: {containers: [{name: c, resources: {requests: {cpu: 500m, memory: 1Gi}}}]}}\n";
+    let scenario = match load_str("bench.yaml", yaml, Path::new("."), &[]) {
+        Ok(s) => s,
+        Err(e) => panic!("bench scenario must load: {e}"),
+    };
+    let mut world = World::new(&scenario);
+    let xlarge = world
+        .pools
+        .iter()
+        .position(|p| p.instance_type == "c6i.xlarge")
+        .unwrap_or(0) as u32;
+    for n in 0..1000u32 {
+        let node = world.add_node(kubesim::cluster::PoolId(xlarge), SimTime::ZERO);
+        for _ in 0..1 + n * 3 % 7 {
+            let pod = world.create_pod(WorkloadId(0), SimTime::ZERO);
+            world.bind(pod, node);
+        }
+    }
+    for _ in 0..1000 {
+        let pod = world.create_pod(WorkloadId(0), SimTime::ZERO);
+        world.pods[pod.0 as usize].unschedulable_since = Some(SimTime::ZERO);
+    }
+    let Some(cfg) = scenario.karpenter.clone() else {
+        panic!("bench scenario has karpenter");
+    };
+    let budgets = vec![Vec::new(); world.specs.len()];
+    let mut group = c.benchmark_group("karpenter");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("provision_1000_pending", |b| {
+        b.iter_batched(
+            || {
+                let mut k = Karpenter::new(cfg.clone(), &world);
+                k.open_batch(SimTime::ZERO);
+                k
+            },
+            |mut k| black_box(k.batch_tick(&world, SimTime::from_secs(20))),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("disruption_poll_1000_nodes", |b| {
+        b.iter_batched(
+            || Karpenter::new(cfg.clone(), &world),
+            |mut k| black_box(k.disrupt(&world, SimTime::from_secs(100), &[], &budgets)),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     event_queue,
@@ -181,6 +235,7 @@ criterion_group!(
     quickstart_run,
     scale_run,
     traffic,
-    autoscaler_pass
+    autoscaler_pass,
+    karpenter_pass
 );
 criterion_main!(benches);
