@@ -360,3 +360,22 @@ fn a_stocked_out_group_times_out_backs_off_and_the_next_group_grows() {
         assert!(bound.4.contains(" to ondemand-"), "{}", bound.4);
     }
 }
+
+#[test]
+fn safe_to_evict_false_pins_a_pods_node_but_empty_nodes_still_go() {
+    let count = |dir: &Path, message: &str| events(dir).iter().filter(|e| e.4 == message).count();
+    let base = run_scenario(FIXTURE, &[]);
+    let moved = "deleting pod for node scale down";
+    assert!(
+        count(&base, moved) > 0,
+        "the fixture drains a non-empty node"
+    );
+    let pinned = variant(
+        FIXTURE,
+        "    template:\n      spec:",
+        "    template:\n      metadata:\n        annotations: {cluster-autoscaler.kubernetes.io/safe-to-evict: \"false\"}\n      spec:",
+    );
+    let dir = run_scenario(pinned.to_str().expect("utf-8 path"), &[]);
+    assert_eq!(count(&dir, moved), 0, "an annotated pod was evicted");
+    assert!(count(&dir, "nodes removed by cluster autoscaler") > 0);
+}

@@ -240,3 +240,22 @@ fn an_insufficient_capacity_error_falls_back_to_the_next_nodepool() {
         assert!(!e.4.contains(" to spot-"), "{}", e.4);
     }
 }
+
+#[test]
+fn do_not_disrupt_keeps_the_node_out_of_consolidation() {
+    let pinned = variant(
+        CONSOLIDATE,
+        "    template:\n      spec:",
+        "    template:\n      metadata:\n        annotations: {karpenter.sh/do-not-disrupt: \"true\"}\n      spec:",
+    );
+    let dir = run_scenario(pinned.to_str().expect("utf-8 path"), &[]);
+    let ev = events(&dir);
+    assert!(
+        ev.iter().any(|e| e.3 == "SuccessfulRescale"),
+        "the HPA still scales in"
+    );
+    assert!(
+        ev.iter()
+            .all(|e| e.3 != "DisruptionTerminating" && e.3 != "Evicted")
+    );
+}

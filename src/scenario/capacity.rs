@@ -563,6 +563,7 @@ pub(super) fn headroom_workload(
         calls: Vec::new(),
         priority,
         preempts: false,
+        eviction_blockers: Default::default(),
         node_affinity: Default::default(),
         pod_affinity: Default::default(),
         host_ports: Vec::new(),

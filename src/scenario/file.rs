@@ -325,7 +325,9 @@ pub struct ObjectMetaFile {
     /// Pod labels.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
-    /// Pod annotations (kept, not interpreted yet).
+    /// Pod annotations: `cluster-autoscaler.kubernetes.io/safe-to-evict: "false"` and
+    /// `karpenter.sh/do-not-disrupt: "true"` keep autoscalers from removing the pod's node;
+    /// others are kept and ignored.
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
 }

@@ -108,6 +108,15 @@ pub struct PoolSpec {
     pub karpenter: Option<u32>,
 }
 
+/// Pod annotations that block voluntary node removal by an autoscaler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EvictionBlockers {
+    /// `cluster-autoscaler.kubernetes.io/safe-to-evict: "false"`.
+    pub not_safe_to_evict: bool,
+    /// `karpenter.sh/do-not-disrupt: "true"`.
+    pub do_not_disrupt: bool,
+}
+
 /// How a pool's node requests turn into Ready nodes.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Provisioning {
@@ -284,6 +293,10 @@ pub struct WorkloadSpec {
     pub priority: i32,
     /// Whether the pod may preempt lower-priority pods (`preemptionPolicy`).
     pub preempts: bool,
+    /// Annotations that stop autoscalers from moving the pod: the cluster autoscaler's
+    /// `cluster-autoscaler.kubernetes.io/safe-to-evict: "false"` and Karpenter's
+    /// `karpenter.sh/do-not-disrupt: "true"` (its node is not scaled down or consolidated).
+    pub eviction_blockers: EvictionBlockers,
     /// Required and preferred node affinity.
     pub node_affinity: NodeAffinity,
     /// Inter-pod affinity and anti-affinity.

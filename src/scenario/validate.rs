@@ -854,6 +854,17 @@ fn validate_workloads(
             calls: Vec::new(),
             priority: 0,
             preempts: true,
+            eviction_blockers: {
+                let a = w.template.metadata.as_ref().map(|m| &m.annotations);
+                let is = |k: &str, v: &str| a.is_some_and(|a| a.get(k).is_some_and(|x| x == v));
+                EvictionBlockers {
+                    not_safe_to_evict: is(
+                        "cluster-autoscaler.kubernetes.io/safe-to-evict",
+                        "false",
+                    ),
+                    do_not_disrupt: is("karpenter.sh/do-not-disrupt", "true"),
+                }
+            },
             node_affinity: Default::default(),
             pod_affinity: Default::default(),
             host_ports: Vec::new(),

@@ -12,7 +12,8 @@
 //! estimate, capped by the group's max size and `maxNodesTotal`, chosen by the expander
 //! chain; no scale-down in a loop that scaled up; utilization `max(cpu, memory)` of
 //! requests over allocatable at or below the 0.5 threshold; a node is unneeded only if every
-//! pod can move to another node without breaking a PodDisruptionBudget; deletion once
+//! pod can move to another node without breaking a PodDisruptionBudget and none is
+//! annotated `cluster-autoscaler.kubernetes.io/safe-to-evict: "false"`; deletion once
 //! unneeded for longer than the unneeded time, outside the cooldowns after add (10 min), delete and failure; empty
 //! nodes deleted in bulk (10), non-empty ones drained one at a time; min sizes kept;
 //! nodes that do not register within `maxNodeProvisionTime` (15 min) fail the scale-up
@@ -476,6 +477,10 @@ impl ClusterAutoscaler {
                 let spec = &world.specs[w];
                 if spec.priority < self.cfg.expendable_priority_cutoff {
                     continue; // expendable: never blocks
+                }
+                if spec.eviction_blockers.not_safe_to_evict {
+                    ok = false; // `safe-to-evict: "false"` pins the node
+                    break;
                 }
                 for &b in &budgets[w] {
                     let used = spent.iter().filter(|&&s| s == b).count() as i64;

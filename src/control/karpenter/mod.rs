@@ -16,7 +16,8 @@
 //! consolidation (candidates by savings ratio, at most 100, binary search over prefixes of
 //! two or more that can go with at most one cheaper replacement), then single-node
 //! consolidation (by disruption cost); candidates only after `consolidateAfter` without
-//! pod events, and only if every PodDisruptionBudget allows their pods' eviction; budgets
+//! pod events, and only if every PodDisruptionBudget allows their pods' eviction and no pod
+//! is annotated `karpenter.sh/do-not-disrupt`; budgets
 //! per NodePool and reason (default 10%, cron windows), minus nodes already disrupting;
 //! replacements strictly cheaper; spot-to-spot replacement behind its feature gate with
 //! the 15-type minimum; commands re-validated after 15 s; replacements launched and Ready
@@ -492,7 +493,8 @@ impl Karpenter {
                     && now >= quiet_since.saturating_add(after)
                     && n.pods.iter().all(|p| {
                         let w = world.pods[p.0 as usize].workload.0 as usize;
-                        pdb_of[w].iter().all(|&b| pdb_allowed[b as usize] > 0)
+                        !world.specs[w].eviction_blockers.do_not_disrupt
+                            && pdb_of[w].iter().all(|&b| pdb_allowed[b as usize] > 0)
                     })
             })
             .collect()
