@@ -10,6 +10,7 @@ use crate::control::autoscaler::ClusterAutoscaler;
 use crate::control::hpa::HpaController;
 use crate::control::karpenter::config::{DISRUPTION_POLL, Reason};
 use crate::control::karpenter::{Command, Karpenter};
+use crate::control::nodelifecycle::{MONITOR_PERIOD, NodeLifecycle, not_ready_at};
 use crate::control::replicaset;
 use crate::control::scheduler::Scheduler;
 use crate::control::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
@@ -18,6 +19,7 @@ use crate::engine::{Engine, RngStreams, SimRng, SimTime};
 use crate::metrics::events::EventKind;
 use crate::metrics::{NodeRow, Recorder};
 use crate::scenario::Scenario;
+use crate::scenario::faults::{FaultKind, NodeTarget};
 use crate::traffic::plane::TrafficPlane;
 use rand::RngExt;
 
@@ -68,6 +70,20 @@ pub enum Event {
     /// A node requested from a pool (at the given time) never registered, and its node
     /// group (or Karpenter) gives up on it.
     ProvisionTimeout(PoolId, SimTime),
+    /// The scenario's fault number n happens.
+    Fault(u32),
+    /// A node fails (true: kubelet and containers die; false: network partition).
+    NodeDown(NodeId, bool),
+    /// A failed or partitioned node is back (true: a repair of a random failure, which
+    /// draws the node's next one).
+    NodeUp(NodeId, bool),
+    /// The node lifecycle controller's monitor pass that sees a silent node NotReady (or
+    /// retries its NoExecute taint).
+    NodeMonitor(NodeId),
+    /// The taint manager deletes a pod from a tainted node.
+    TaintEvict(PodId, NodeId),
+    /// A manual drain retries the evictions PodDisruptionBudgets refused.
+    DrainRetry(NodeId),
 }
 
 /// Why a run stopped early.
@@ -119,6 +135,8 @@ struct Simulation {
     vpa: VpaRecommender,
     autoscaler: Option<ClusterAutoscaler>,
     karpenter: Option<Karpenter>,
+    lifecycle: NodeLifecycle,
+    node_failure_rng: SimRng,
     provisioning_rng: SimRng,
     failure_rng: SimRng,
     spot_rng: SimRng,
@@ -156,6 +174,8 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
             .karpenter
             .clone()
             .map(|cfg| Karpenter::new(cfg, &world)),
+        lifecycle: NodeLifecycle::new(&world),
+        node_failure_rng: streams.stream("node-failures"),
         provisioning_rng: streams.stream("provisioning"),
         failure_rng: streams.stream("provisioning-failures"),
         spot_rng: streams.stream("spot"),
@@ -187,6 +207,10 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     for i in 0..sim.world.live_nodes.len() {
         let node = sim.world.live_nodes[i];
         sim.arm_spot(node, SimTime::ZERO);
+        sim.arm_failure(node, SimTime::ZERO);
+    }
+    for (i, fault) in scenario.faults.iter().enumerate() {
+        sim.engine.schedule_at(fault.at, Event::Fault(i as u32));
     }
     for (p, pool) in scenario.pools.iter().enumerate() {
         for &(at, nodes) in pool.spot.iter().flat_map(|s| s.scheduled.iter()) {
@@ -278,7 +302,9 @@ impl Simulation {
                 }
             }
             Event::PodRunning(pod) => {
-                if self.world.pods[pod.0 as usize].state == PodState::Bound {
+                if self.world.pods[pod.0 as usize].state == PodState::Bound
+                    && !self.on_down_node(pod)
+                {
                     self.world.set_state(pod, PodState::Running, now);
                 }
             }
@@ -286,7 +312,8 @@ impl Simulation {
                 if matches!(
                     self.world.pods[pod.0 as usize].state,
                     PodState::Bound | PodState::Running
-                ) {
+                ) && !self.on_down_node(pod)
+                {
                     self.world.set_state(pod, PodState::Ready, now);
                     // Pods of a warm start were routed to before the run began.
                     let delay = if now == SimTime::ZERO && self.scenario.warm_start {
@@ -320,6 +347,7 @@ impl Simulation {
                 let node = self.world.add_node(pool, now);
                 self.world.nodes[node.0 as usize].billed_from = requested_at;
                 self.arm_spot(node, now);
+                self.arm_failure(node, now);
                 self.scheduler.on_cluster_change(&mut self.world, now);
                 self.arm_scheduler();
                 // A replacement is Ready: the nodes it replaces drain now.
@@ -334,6 +362,20 @@ impl Simulation {
                 }
             }
             Event::KarpenterBatch => self.karpenter_batch(now),
+            Event::Fault(i) => self.apply_fault(i as usize, now),
+            Event::NodeDown(node, dies) => self.node_down(node, dies, now),
+            Event::NodeUp(node, rearm) => self.node_up(node, rearm, now),
+            Event::NodeMonitor(node) => self.node_monitor(node, now),
+            Event::TaintEvict(pod, node) => {
+                let p = &self.world.pods[pod.0 as usize];
+                if p.node == Some(node)
+                    && p.state != PodState::Deleted
+                    && self.lifecycle.tainted_at(node).is_some()
+                {
+                    self.evict(pod, now, EventKind::TaintManagerEviction { pod });
+                }
+            }
+            Event::DrainRetry(node) => self.manual_drain(node, now),
             Event::ProvisionTimeout(pool, requested_at) => {
                 self.provision_timeout(pool, requested_at, now)
             }
@@ -649,6 +691,219 @@ impl Simulation {
         }
     }
 
+    fn on_down_node(&self, pod: PodId) -> bool {
+        self.world.pods[pod.0 as usize]
+            .node
+            .is_some_and(|n| self.world.nodes[n.0 as usize].down)
+    }
+
+    /// Live nodes a fault's target names now.
+    fn resolve(&self, target: &NodeTarget) -> Vec<NodeId> {
+        match target {
+            NodeTarget::Named(names) => self
+                .world
+                .live_nodes
+                .iter()
+                .copied()
+                .filter(|&n| names.contains(&self.world.node_name(n)))
+                .collect(),
+            NodeTarget::Pool { pool, count } => self.world.pool_nodes[*pool as usize]
+                .iter()
+                .copied()
+                .filter(|&n| self.world.nodes[n.0 as usize].heartbeat_lost.is_none())
+                .take(*count as usize)
+                .collect(),
+        }
+    }
+
+    fn apply_fault(&mut self, i: usize, now: SimTime) {
+        let kind = self.scenario.faults[i].kind.clone();
+        let (nodes, dies, duration) = match &kind {
+            FaultKind::NodeFailure { nodes, duration } => (self.resolve(nodes), true, *duration),
+            FaultKind::Partition { nodes, duration } => (self.resolve(nodes), false, *duration),
+            FaultKind::ZoneOutage { zone, duration } => {
+                let nodes = self
+                    .world
+                    .live_nodes
+                    .iter()
+                    .copied()
+                    .filter(|&n| {
+                        let node = &self.world.nodes[n.0 as usize];
+                        self.world.pools[node.pool.0 as usize]
+                            .zones
+                            .get(node.zone as usize)
+                            == Some(zone)
+                    })
+                    .collect();
+                (nodes, true, *duration)
+            }
+            FaultKind::Drain { nodes } => {
+                for n in self.resolve(nodes) {
+                    self.world.cordon(n);
+                    self.manual_drain(n, now);
+                }
+                self.scheduler.on_cluster_change(&mut self.world, now);
+                self.arm_scheduler();
+                return;
+            }
+            FaultKind::Cordon { nodes } => {
+                for n in self.resolve(nodes) {
+                    self.world.cordon(n);
+                }
+                return;
+            }
+        };
+        for node in nodes {
+            self.node_down(node, dies, now);
+            if let Some(d) = duration {
+                self.engine.schedule_in(d, Event::NodeUp(node, false));
+            }
+        }
+    }
+
+    /// `kubectl drain`: evicts what the PodDisruptionBudgets allow, retrying every 5 s.
+    fn manual_drain(&mut self, node: NodeId, now: SimTime) {
+        if self.world.nodes[node.0 as usize].removed_at.is_some() {
+            return;
+        }
+        self.drain_step(node, now, |pod| EventKind::Evicted { pod, why: "drain" });
+        if !self.world.nodes[node.0 as usize].pods.is_empty() {
+            self.engine
+                .schedule_in(DRAIN_RETRY, Event::DrainRetry(node));
+        }
+    }
+
+    /// Draws a node's next random failure from its pool's mean time between failures.
+    fn arm_failure(&mut self, node: NodeId, now: SimTime) {
+        let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
+        let Some(f) = self.world.pools[pool].failures else {
+            return;
+        };
+        let u: f64 = self.node_failure_rng.random();
+        let after = -(1.0 - u).ln() * f.mtbf.as_secs_f64();
+        let at = now.saturating_add(SimTime::from_millis((after * 1000.0) as u64));
+        self.engine.schedule_at(at, Event::NodeDown(node, true));
+        if let Some(repair) = f.repair {
+            self.engine
+                .schedule_at(at.saturating_add(repair), Event::NodeUp(node, true));
+        }
+    }
+
+    /// A node stops heartbeating; with `dies`, its containers stop too (their pods stop
+    /// answering at once, though they stay listed until the node is seen NotReady).
+    fn node_down(&mut self, node: NodeId, dies: bool, now: SimTime) {
+        let n = &self.world.nodes[node.0 as usize];
+        if n.removed_at.is_some() || n.heartbeat_lost.is_some() {
+            return;
+        }
+        self.world.nodes[node.0 as usize].heartbeat_lost = Some(now);
+        self.world.nodes[node.0 as usize].down = dies;
+        let reason = if dies {
+            "NodeFailure"
+        } else {
+            "NetworkPartition"
+        };
+        self.recorder
+            .event(now, EventKind::NodeFault { node, reason });
+        if dies {
+            for pod in self.world.nodes[node.0 as usize].pods.clone() {
+                if matches!(
+                    self.world.pods[pod.0 as usize].state,
+                    PodState::Running | PodState::Ready
+                ) {
+                    self.world.set_state(pod, PodState::Bound, now);
+                }
+            }
+        }
+        self.engine
+            .schedule_at(not_ready_at(now), Event::NodeMonitor(node));
+    }
+
+    /// The monitor pass after the grace period: NotReady, pods out of the endpoints, the
+    /// NoExecute taint when the zone's rate allows, evictions after the tolerations.
+    fn node_monitor(&mut self, node: NodeId, now: SimTime) {
+        let n = &self.world.nodes[node.0 as usize];
+        if n.removed_at.is_some() || n.heartbeat_lost.is_none() {
+            return;
+        }
+        if !self.lifecycle.is_not_ready(node) {
+            self.lifecycle.mark_not_ready(&self.world, node, now);
+            self.recorder.event(now, EventKind::NodeNotReady { node });
+            self.world.cordon(node);
+            // MarkPodsNotReady: the pods leave the Service endpoints.
+            for pod in self.world.nodes[node.0 as usize].pods.clone() {
+                let p = &self.world.pods[pod.0 as usize];
+                if p.state == PodState::Ready {
+                    self.world.set_state(pod, PodState::Running, now);
+                } else if p.listed {
+                    self.engine
+                        .schedule_in(self.scenario.endpoint_delay, Event::EndpointRemove(pod));
+                }
+            }
+            self.scheduler.on_cluster_change(&mut self.world, now);
+            self.arm_scheduler();
+        }
+        match self.lifecycle.taint(&self.world, node, now) {
+            Some(at) => {
+                for &pod in &self.world.nodes[node.0 as usize].pods {
+                    let w = self.world.pods[pod.0 as usize].workload.0 as usize;
+                    if let Some(wait) = self.world.specs[w].unreachable_toleration {
+                        self.engine
+                            .schedule_at(at.saturating_add(wait), Event::TaintEvict(pod, node));
+                    }
+                }
+            }
+            None => self
+                .engine
+                .schedule_in(MONITOR_PERIOD, Event::NodeMonitor(node)),
+        }
+    }
+
+    /// A failed or partitioned node heartbeats again: Ready, uncordoned, its surviving
+    /// pods' containers restart.
+    fn node_up(&mut self, node: NodeId, rearm: bool, now: SimTime) {
+        let n = &self.world.nodes[node.0 as usize];
+        if n.removed_at.is_some() || n.heartbeat_lost.is_none() {
+            return;
+        }
+        let was_down = n.down;
+        self.world.nodes[node.0 as usize].heartbeat_lost = None;
+        self.world.nodes[node.0 as usize].down = false;
+        self.recorder.event(
+            now,
+            EventKind::NodeFault {
+                node,
+                reason: "NodeRecovered",
+            },
+        );
+        if self.lifecycle.is_not_ready(node) {
+            self.lifecycle.mark_ready(&self.world, node);
+            self.recorder.event(now, EventKind::NodeReady { node });
+            self.world.uncordon(node);
+        }
+        for pod in self.world.nodes[node.0 as usize].pods.clone() {
+            let p = &self.world.pods[pod.0 as usize];
+            let startup = self.world.specs[p.workload.0 as usize].startup;
+            match p.state {
+                // Containers start again (a reboot), or were running all along (partition).
+                PodState::Bound if was_down => {
+                    self.engine
+                        .schedule_in(startup.min(SimTime::from_secs(1)), Event::PodRunning(pod));
+                    self.engine.schedule_in(startup, Event::PodReady(pod));
+                }
+                PodState::Running if !was_down => {
+                    self.engine.schedule_in(SimTime::ZERO, Event::PodReady(pod));
+                }
+                _ => {}
+            }
+        }
+        self.scheduler.on_cluster_change(&mut self.world, now);
+        self.arm_scheduler();
+        if rearm {
+            self.arm_failure(node, now);
+        }
+    }
+
     /// Draws a spot node's interruption time (exponential around the pool's mean).
     fn arm_spot(&mut self, node: NodeId, now: SimTime) {
         let pool = self.world.nodes[node.0 as usize].pool.0 as usize;
@@ -838,8 +1093,17 @@ impl Simulation {
             .take_stopped_answering(&mut self.stopped_answering);
         for i in 0..self.stopped_answering.len() {
             let pod = self.stopped_answering[i];
-            self.engine
-                .schedule_in(self.scenario.endpoint_delay, Event::EndpointRemove(pod));
+            // A pod on a node that just went silent stays listed until the node lifecycle
+            // controller sees it NotReady (node_monitor unlists it then).
+            let held = self.world.pods[pod.0 as usize].node.is_some_and(|n| {
+                self.world.nodes[n.0 as usize].heartbeat_lost.is_some()
+                    && !self.lifecycle.is_not_ready(n)
+                    && self.world.pods[pod.0 as usize].state != PodState::Deleted
+            });
+            if !held {
+                self.engine
+                    .schedule_in(self.scenario.endpoint_delay, Event::EndpointRemove(pod));
+            }
         }
         self.stopped_answering.clear();
     }

@@ -12,6 +12,7 @@ mod determinism;
 mod explain;
 mod golden;
 mod karpenter;
+mod lifecycle;
 mod scenarios;
 mod scheduling;
 mod tidy;

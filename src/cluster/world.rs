@@ -81,6 +81,10 @@ pub struct Node {
     /// [`World::pod_changes`] when a pod was last bound to or deleted from it (Karpenter's
     /// "no pod event for consolidateAfter" reads it).
     pub pod_change: u64,
+    /// Since when the node has sent no heartbeat (failed or partitioned); None: healthy.
+    pub heartbeat_lost: Option<SimTime>,
+    /// Its kubelet and containers are dead (a failure, not a partition): pods do not run.
+    pub down: bool,
 }
 
 /// Where a pod is in its life.
@@ -339,6 +343,8 @@ impl World {
             removed_at: None,
             billed_from: now,
             pod_change: self.pod_changes,
+            heartbeat_lost: None,
+            down: false,
         });
         self.pool_nodes[pool.0 as usize].push(id);
         self.live_nodes.push(id);

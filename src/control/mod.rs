@@ -7,6 +7,7 @@ pub mod autoscaler;
 pub mod fresh_nodes;
 pub mod hpa;
 pub mod karpenter;
+pub mod nodelifecycle;
 pub mod replicaset;
 
 pub mod scheduler;

@@ -55,6 +55,7 @@ mod tests {
             daemon_pods: 0,
             billing_minimum: SimTime::ZERO,
             karpenter: None,
+            failures: None,
         };
         let mut rec = Recorder::new(0, &[3]);
         rec.pool_nodes_changed(SimTime::from_secs(1800), 0, 1);

@@ -232,6 +232,29 @@ pub enum EventKind {
         /// Time since the request.
         after: SimTime,
     },
+    /// A fault hit a node, or it came back (not an upstream event: the scenario's doing).
+    NodeFault {
+        /// The node.
+        node: NodeId,
+        /// `NodeFailure`, `NetworkPartition` or `NodeRecovered`.
+        reason: &'static str,
+    },
+    /// The node lifecycle controller saw the node's heartbeats stop (`NodeNotReady`).
+    NodeNotReady {
+        /// The node.
+        node: NodeId,
+    },
+    /// The node heartbeats again (`NodeReady`).
+    NodeReady {
+        /// The node.
+        node: NodeId,
+    },
+    /// The taint manager deleted a pod whose toleration of the node's NoExecute taint ran
+    /// out (`TaintManagerEviction`).
+    TaintManagerEviction {
+        /// The pod.
+        pod: PodId,
+    },
     /// A pod was evicted from a node being drained (`Evicted`).
     Evicted {
         /// The pod.
@@ -543,6 +566,37 @@ impl EventRecord {
                     )
                 }
             }
+            EventKind::NodeFault { node, reason } => {
+                let message = match *reason {
+                    "NodeFailure" => "fault: the node's kubelet and containers stopped",
+                    "NetworkPartition" => {
+                        "fault: the node lost the control plane; its containers keep running"
+                    }
+                    _ => "fault over: the node heartbeats again",
+                };
+                ("Node", world.node_name(*node), reason, message.to_string())
+            }
+            EventKind::NodeNotReady { node } => (
+                "Node",
+                world.node_name(*node),
+                "NodeNotReady",
+                format!(
+                    "Node {} status is now: NodeNotReady",
+                    world.node_name(*node)
+                ),
+            ),
+            EventKind::NodeReady { node } => (
+                "Node",
+                world.node_name(*node),
+                "NodeReady",
+                format!("Node {} status is now: NodeReady", world.node_name(*node)),
+            ),
+            EventKind::TaintManagerEviction { pod } => (
+                "Pod",
+                world.pod_name(*pod),
+                "TaintManagerEviction",
+                format!("Marking for deletion Pod default/{}", world.pod_name(*pod)),
+            ),
             EventKind::Evicted { pod, why } => (
                 "Pod",
                 world.pod_name(*pod),

@@ -564,6 +564,7 @@ pub(super) fn headroom_workload(
         priority,
         preempts: false,
         eviction_blockers: Default::default(),
+        unreachable_toleration: Some(crate::control::nodelifecycle::DEFAULT_TOLERATION),
         node_affinity: Default::default(),
         pod_affinity: Default::default(),
         host_ports: Vec::new(),

@@ -64,6 +64,9 @@ pub struct ScenarioFile {
     pub headroom: Option<super::capacity::HeadroomFile>,
     /// The cluster autoscaler (absent: node pools keep their size).
     pub cluster_autoscaler: Option<super::capacity::ClusterAutoscalerFile>,
+    /// What goes wrong, and when: node failures, zone outages, partitions, drains.
+    #[serde(default)]
+    pub faults: Vec<super::faults::FaultFile>,
     /// Karpenter NodePools (the alternative to `clusterAutoscaler`).
     pub karpenter: Option<super::karpenter::KarpenterFile>,
     /// Settings of the simulated kube-controller-manager (the HPA controller's flags).
@@ -209,6 +212,8 @@ pub struct PoolFile {
     pub capacity_type: Option<Spanned<String>>,
     /// How spot nodes are interrupted.
     pub spot: Option<super::capacity::SpotFile>,
+    /// Random node failures: `{meanTimeBetweenFailures: 720h, repairTime: 10m}`.
+    pub failures: Option<super::faults::NodeFailuresFile>,
     /// Node labels.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,

@@ -278,6 +278,7 @@ fn type_pool(np: &NodePoolFile, it: &InstanceType, spot: bool, reserve: bool) ->
         daemon_pods: 0,
         billing_minimum: SimTime::from_secs(60),
         karpenter: None,
+        failures: None,
     }
 }
 

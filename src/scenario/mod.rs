@@ -7,6 +7,7 @@ pub mod autoscaling;
 pub mod capacity;
 pub mod duration;
 pub mod error;
+pub mod faults;
 pub mod file;
 pub mod k8s;
 pub mod karpenter;

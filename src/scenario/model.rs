@@ -49,6 +49,8 @@ pub struct Scenario {
     pub hpa_controller: crate::control::hpa::spec::HpaControllerConfig,
     /// The cluster autoscaler, when the scenario enables it.
     pub cluster_autoscaler: Option<crate::control::autoscaler::config::AutoscalerConfig>,
+    /// Faults in time order.
+    pub faults: Vec<super::faults::Fault>,
     /// Karpenter, when the scenario has `karpenter:` (its NodePools' pools are in `pools`).
     pub karpenter: Option<crate::control::karpenter::config::KarpenterConfig>,
 }
@@ -106,6 +108,8 @@ pub struct PoolSpec {
     /// The Karpenter NodePool (index into `KarpenterConfig::node_pools`) that launches this
     /// pool's nodes; None for a node group of fixed size or under the cluster autoscaler.
     pub karpenter: Option<u32>,
+    /// Random node failures of this pool (None: nodes only fail when `faults` says so).
+    pub failures: Option<super::faults::NodeFailures>,
 }
 
 /// Pod annotations that block voluntary node removal by an autoscaler.
@@ -297,6 +301,10 @@ pub struct WorkloadSpec {
     /// `cluster-autoscaler.kubernetes.io/safe-to-evict: "false"` and Karpenter's
     /// `karpenter.sh/do-not-disrupt: "true"` (its node is not scaled down or consolidated).
     pub eviction_blockers: EvictionBlockers,
+    /// How long the pod stays on a node that became unreachable before the taint manager
+    /// deletes it: its smallest matching `tolerationSeconds` for
+    /// `node.kubernetes.io/unreachable:NoExecute`, 300 s by default (None: forever).
+    pub unreachable_toleration: Option<SimTime>,
     /// Required and preferred node affinity.
     pub node_affinity: NodeAffinity,
     /// Inter-pod affinity and anti-affinity.

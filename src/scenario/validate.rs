@@ -168,6 +168,19 @@ pub fn validate(
     let mut pools = validate_pools(&mut cx, &raw.cluster, catalog, raw.karpenter.is_some());
     let karpenter =
         super::karpenter::validate_karpenter(&mut cx, raw.karpenter.as_ref(), catalog, &mut pools);
+    let zones: Vec<String> = {
+        let mut z: Vec<String> = pools.iter().flat_map(|p| p.zones.iter().cloned()).collect();
+        z.sort();
+        z.dedup();
+        z
+    };
+    let faults = super::faults::validate_faults(
+        &mut cx,
+        &raw.faults,
+        &pools.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+        &zones,
+        duration,
+    );
     if let (Some(k), Some(_)) = (&raw.karpenter, &raw.cluster_autoscaler) {
         cx.err(
             loc(&k.node_pools),
@@ -272,6 +285,7 @@ pub fn validate(
         hpa_controller,
         cluster_autoscaler,
         karpenter,
+        faults,
     })
 }
 
@@ -411,6 +425,7 @@ fn validate_pools(
             daemon_pods: 0,
             billing_minimum: SimTime::ZERO,
             karpenter: None,
+            failures: None,
         };
         let mut spot_price = None;
         let mut provider = p
@@ -519,6 +534,7 @@ fn validate_pools(
             );
         }
         spec.spot = super::capacity::validate_spot(cx, p, &f, &provider);
+        spec.failures = super::faults::validate_node_failures(cx, p.failures.as_ref(), &f);
         // AWS (Linux), GCP and OCI bill per second after a 1-minute minimum; Azure per
         // minute. A custom pool has no provider minimum.
         if !provider.is_empty() {
@@ -767,6 +783,7 @@ fn validate_workloads(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let mut tolerations = Vec::new();
+        let mut unreachable_seconds: Vec<Option<SimTime>> = Vec::new();
         for (j, t) in w.template.spec.tolerations.iter().enumerate() {
             let tf = format!("{f}.template.spec.tolerations[{j}]");
             let exists = keyword_or(
@@ -784,13 +801,31 @@ fn validate_workloads(
                     taint_effect(cx, e, &format!("{tf}.effect"))
                 }
             });
-            tolerations.push(Toleration {
+            let toleration = Toleration {
                 key: t.key.clone(),
                 exists,
                 value: t.value.clone(),
                 effect,
-            });
+            };
+            // The taint manager's clock for unreachable nodes (getMinTolerationTime).
+            let unreachable = Taint {
+                key: "node.kubernetes.io/unreachable".to_string(),
+                value: String::new(),
+                effect: TaintEffect::NoExecute,
+            };
+            if toleration.tolerates(&unreachable) {
+                let secs = t
+                    .toleration_seconds
+                    .map(|s| SimTime::from_secs(s.max(0) as u64));
+                unreachable_seconds.push(secs);
+            }
+            tolerations.push(toleration);
         }
+        let unreachable_toleration = if unreachable_seconds.is_empty() {
+            Some(crate::control::nodelifecycle::DEFAULT_TOLERATION)
+        } else {
+            unreachable_seconds.iter().flatten().min().copied()
+        };
         let startup = w
             .startup_time
             .as_ref()
@@ -854,6 +889,7 @@ fn validate_workloads(
             calls: Vec::new(),
             priority: 0,
             preempts: true,
+            unreachable_toleration,
             eviction_blockers: {
                 let a = w.template.metadata.as_ref().map(|m| &m.annotations);
                 let is = |k: &str, v: &str| a.is_some_and(|a| a.get(k).is_some_and(|x| x == v));
