@@ -129,6 +129,12 @@ pub struct Pod {
     pub queued_at: SimTime,
     /// Listed in its Service's endpoints (kube-proxy sends it requests).
     pub listed: bool,
+    /// The Deployment revision (ReplicaSet) it belongs to.
+    pub revision: u16,
+    /// Container restarts so far.
+    pub restarts: u32,
+    /// The kubelet's crash-loop back-off entry: (current back-off, last update).
+    pub backoff: Option<(SimTime, SimTime)>,
 }
 
 /// A workload's live counters.
@@ -163,6 +169,13 @@ pub struct WorkloadState {
     /// The last metrics sample: what metrics-server and the custom-metrics adapter
     /// report to the HPA and the VPA recommender.
     pub usage: super::usage::UsageSample,
+    /// `spec.replicas` of each revision's ReplicaSet (index: revision).
+    pub rs_replicas: Vec<u32>,
+    /// The Deployment's current revision (the new ReplicaSet).
+    pub revision: u16,
+    /// A rollout in progress: when it last made progress, and whether its deadline was
+    /// reported.
+    pub rollout: Option<(SimTime, bool)>,
 }
 
 /// All mutable cluster state of one run.
@@ -229,6 +242,7 @@ impl World {
                 .iter()
                 .map(|w| WorkloadState {
                     desired: w.replicas,
+                    rs_replicas: vec![w.replicas],
                     exists: w.create_at == SimTime::ZERO,
                     ..Default::default()
                 })
@@ -382,6 +396,12 @@ impl World {
 
     /// Creates a Pending pod for a workload.
     pub fn create_pod(&mut self, workload: WorkloadId, now: SimTime) -> PodId {
+        let revision = self.workloads[workload.0 as usize].revision;
+        self.create_pod_of(workload, revision, now)
+    }
+
+    /// Creates a pod of a given revision (an old ReplicaSet replacing a lost pod).
+    pub fn create_pod_of(&mut self, workload: WorkloadId, revision: u16, now: SimTime) -> PodId {
         let id = PodId(self.pods.len() as u32);
         let w = &mut self.workloads[workload.0 as usize];
         self.pods.push(Pod {
@@ -397,6 +417,9 @@ impl World {
             attempts: 0,
             queued_at: now,
             listed: false,
+            revision,
+            restarts: 0,
+            backoff: None,
         });
         w.created += 1;
         w.active.push(id);

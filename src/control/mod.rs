@@ -4,6 +4,7 @@
 //! from their own named stream; nothing here reads the wall clock.
 
 pub mod autoscaler;
+pub mod deployment;
 pub mod fresh_nodes;
 pub mod hpa;
 pub mod karpenter;

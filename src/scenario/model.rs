@@ -545,6 +545,15 @@ impl IntOrPercent {
             IntOrPercent::Percent(p) => (u64::from(p) * u64::from(total)).div_ceil(100) as u32,
         }
     }
+
+    /// The value scaled against `total`, percentages rounded down (`roundUp=false`, as
+    /// for a Deployment's `maxUnavailable`).
+    pub fn scaled_down(self, total: u32) -> u32 {
+        match self {
+            IntOrPercent::Int(v) => v,
+            IntOrPercent::Percent(p) => (u64::from(p) * u64::from(total) / 100) as u32,
+        }
+    }
 }
 
 /// Upstream's `normalizedImageName`: a reference without tag or digest gets `:latest`.
