@@ -34,10 +34,17 @@ pub enum Event {
     SyncWorkload(WorkloadId),
     /// A workload with `createAt` is created: its desired count takes effect.
     CreateWorkload(WorkloadId),
-    /// A bound pod's container started.
-    PodRunning(PodId),
-    /// A pod passed its readiness gate.
-    PodReady(PodId),
+    /// A bound pod's container started (the pod's restart count when it was scheduled:
+    /// a later crash or restart makes the event stale).
+    PodRunning(PodId, u32),
+    /// A pod passed its readiness gate (same staleness rule).
+    PodReady(PodId, u32),
+    /// A pod's container exited (crash), at the given restart count.
+    ContainerExit(PodId, u32),
+    /// The kubelet restarts a crashed container after its back-off.
+    ContainerRestart(PodId, u32),
+    /// A Deployment's rollout deadline check.
+    ProgressCheck(WorkloadId),
     /// kube-proxy now routes to a pod that became Ready `endpointDelay` ago.
     EndpointAdd(PodId),
     /// kube-proxy stops routing to a pod that stopped answering `endpointDelay` ago.
@@ -137,6 +144,7 @@ struct Simulation {
     karpenter: Option<Karpenter>,
     lifecycle: NodeLifecycle,
     node_failure_rng: SimRng,
+    crash_rng: SimRng,
     provisioning_rng: SimRng,
     failure_rng: SimRng,
     spot_rng: SimRng,
@@ -176,6 +184,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
             .map(|cfg| Karpenter::new(cfg, &world)),
         lifecycle: NodeLifecycle::new(&world),
         node_failure_rng: streams.stream("node-failures"),
+        crash_rng: streams.stream("container-crashes"),
         provisioning_rng: streams.stream("provisioning"),
         failure_rng: streams.stream("provisioning-failures"),
         spot_rng: streams.stream("spot"),
@@ -286,6 +295,18 @@ impl Simulation {
                     .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
             }
             Event::SyncWorkload(w) => {
+                for (revision, to, up) in crate::control::deployment::sync(&mut self.world, w, now)
+                {
+                    self.recorder.event(
+                        now,
+                        EventKind::ScalingReplicaSet {
+                            workload: w,
+                            revision,
+                            to,
+                            up,
+                        },
+                    );
+                }
                 let outcome = replicaset::sync(
                     &mut self.world,
                     w,
@@ -296,24 +317,45 @@ impl Simulation {
                 if outcome.created > 0 {
                     self.request_cycle();
                 }
-                if outcome.more {
+                // The Deployment controller sees its old pods go (Recreate waits for it).
+                let rolling = self.world.workloads[w.0 as usize].rollout.is_some();
+                if outcome.more || (rolling && outcome.deleted > 0) {
                     self.engine
                         .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
                 }
             }
-            Event::PodRunning(pod) => {
-                if self.world.pods[pod.0 as usize].state == PodState::Bound
-                    && !self.on_down_node(pod)
-                {
+            Event::PodRunning(pod, epoch) => {
+                let p = &self.world.pods[pod.0 as usize];
+                if p.state == PodState::Bound && p.restarts == epoch && !self.on_down_node(pod) {
                     self.world.set_state(pod, PodState::Running, now);
+                    self.arm_crash(pod, now);
                 }
             }
-            Event::PodReady(pod) => {
-                if matches!(
-                    self.world.pods[pod.0 as usize].state,
-                    PodState::Bound | PodState::Running
-                ) && !self.on_down_node(pod)
+            Event::ContainerExit(pod, epoch) => self.container_exit(pod, epoch, now),
+            Event::ContainerRestart(pod, epoch) => {
+                let p = &self.world.pods[pod.0 as usize];
+                if p.state == PodState::Bound && p.restarts == epoch && !self.on_down_node(pod) {
+                    self.start_container(pod, None);
+                }
+            }
+            Event::ProgressCheck(w) => self.progress_check(w, now),
+            Event::PodReady(pod, epoch) => {
+                let p = &self.world.pods[pod.0 as usize];
+                if matches!(p.state, PodState::Bound | PodState::Running)
+                    && p.restarts == epoch
+                    && !self.on_down_node(pod)
                 {
+                    let w = p.workload;
+                    if self.world.workloads[w.0 as usize].rollout.is_some() {
+                        // The rollout moves on once the pod counts as available.
+                        let min_ready = self.world.specs[w.0 as usize].min_ready;
+                        let wait = if min_ready > SimTime::ZERO {
+                            min_ready.saturating_add(SimTime::from_millis(1))
+                        } else {
+                            SimTime::ZERO
+                        };
+                        self.engine.schedule_in(wait, Event::SyncWorkload(w));
+                    }
                     self.world.set_state(pod, PodState::Ready, now);
                     // Pods of a warm start were routed to before the run began.
                     let delay = if now == SimTime::ZERO && self.scenario.warm_start {
@@ -691,6 +733,126 @@ impl Simulation {
         }
     }
 
+    /// The kubelet starts a pod's container: Running within a second, Ready after the
+    /// revision's startup time (`startup` overrides it: zero for a warm start).
+    fn start_container(&mut self, pod: PodId, startup: Option<SimTime>) {
+        let p = &self.world.pods[pod.0 as usize];
+        let spec = &self.world.specs[p.workload.0 as usize];
+        let startup = startup.unwrap_or_else(|| {
+            spec.revisions
+                .get(p.revision as usize)
+                .map_or(spec.startup, |r| r.startup)
+        });
+        let epoch = p.restarts;
+        self.engine.schedule_in(
+            startup.min(SimTime::from_secs(1)),
+            Event::PodRunning(pod, epoch),
+        );
+        self.engine
+            .schedule_in(startup, Event::PodReady(pod, epoch));
+    }
+
+    /// Draws whether a started container will crash: at once for a bad version
+    /// (`crashOnStart`), else after an exponential time with the workload's MTBF.
+    fn arm_crash(&mut self, pod: PodId, now: SimTime) {
+        let p = &self.world.pods[pod.0 as usize];
+        let spec = &self.world.specs[p.workload.0 as usize];
+        let on_start = spec
+            .revisions
+            .get(p.revision as usize)
+            .map_or(0.0, |r| r.crash_on_start);
+        let epoch = p.restarts;
+        let mtbf = spec.crash_mtbf;
+        if on_start > 0.0 && self.crash_rng.random::<f64>() < on_start {
+            self.engine.schedule_in(
+                crate::scenario::rollout::CRASH_AFTER,
+                Event::ContainerExit(pod, epoch),
+            );
+        } else if let Some(m) = mtbf {
+            let u: f64 = self.crash_rng.random();
+            let after = -(1.0 - u).ln() * m.as_secs_f64();
+            self.engine.schedule_at(
+                now.saturating_add(SimTime::from_millis((after * 1000.0) as u64)),
+                Event::ContainerExit(pod, epoch),
+            );
+        }
+    }
+
+    /// A container crashed: the pod stops answering, and the kubelet restarts it after
+    /// the crash-loop back-off (`BackOff` while it waits).
+    fn container_exit(&mut self, pod: PodId, epoch: u32, now: SimTime) {
+        let p = &self.world.pods[pod.0 as usize];
+        if p.restarts != epoch
+            || !matches!(p.state, PodState::Running | PodState::Ready)
+            || self.on_down_node(pod)
+        {
+            return;
+        }
+        self.world.set_state(pod, PodState::Bound, now);
+        let p = &mut self.world.pods[pod.0 as usize];
+        p.restarts += 1;
+        let (delay, entry) = crate::control::kubelet::restart_delay(p.backoff, now);
+        p.backoff = Some(entry);
+        let epoch = p.restarts;
+        self.recorder.container_restarts += 1;
+        if delay > SimTime::ZERO {
+            self.recorder.event(now, EventKind::BackOff { pod });
+        }
+        self.engine
+            .schedule_in(delay, Event::ContainerRestart(pod, epoch));
+    }
+
+    /// A rollout's deadline: `ProgressDeadlineExceeded` once, and an automatic rollback
+    /// when the workload asks for one.
+    fn progress_check(&mut self, w: WorkloadId, now: SimTime) {
+        let i = w.0 as usize;
+        let Some((progress_at, reported)) = self.world.workloads[i].rollout else {
+            return;
+        };
+        let due = progress_at.saturating_add(self.world.specs[i].progress_deadline);
+        if now < due {
+            self.engine.schedule_at(due, Event::ProgressCheck(w));
+            return;
+        }
+        if !reported {
+            self.world.workloads[i].rollout = Some((progress_at, true));
+            let revision = self.world.workloads[i].revision;
+            self.recorder.event(
+                now,
+                EventKind::ProgressDeadlineExceeded {
+                    workload: w,
+                    revision,
+                },
+            );
+            if self.world.specs[i].auto_rollback {
+                self.rollback(w, now);
+            }
+        }
+    }
+
+    /// `kubectl rollout undo`: the previous revision becomes the new ReplicaSet.
+    fn rollback(&mut self, w: WorkloadId, now: SimTime) {
+        let ws = &mut self.world.workloads[w.0 as usize];
+        let to = ws.previous_revision;
+        if to == ws.revision {
+            return;
+        }
+        ws.previous_revision = ws.revision;
+        ws.revision = to;
+        ws.rollout = Some((now, false));
+        self.recorder.event(
+            now,
+            EventKind::DeploymentRollback {
+                workload: w,
+                revision: to,
+            },
+        );
+        self.engine
+            .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
+        let deadline = self.world.specs[w.0 as usize].progress_deadline;
+        self.engine.schedule_in(deadline, Event::ProgressCheck(w));
+    }
+
     fn on_down_node(&self, pod: PodId) -> bool {
         self.world.pods[pod.0 as usize]
             .node
@@ -752,6 +914,25 @@ impl Simulation {
                 }
                 return;
             }
+            FaultKind::Rollout { workload, revision } => {
+                let w = WorkloadId(*workload);
+                let ws = &mut self.world.workloads[*workload as usize];
+                ws.previous_revision = ws.revision;
+                ws.revision = *revision;
+                if ws.rs_replicas.len() <= *revision as usize {
+                    ws.rs_replicas.resize(*revision as usize + 1, 0);
+                }
+                ws.rollout = Some((now, false));
+                self.engine
+                    .schedule_in(SimTime::ZERO, Event::SyncWorkload(w));
+                let deadline = self.world.specs[*workload as usize].progress_deadline;
+                self.engine.schedule_in(deadline, Event::ProgressCheck(w));
+                return;
+            }
+            FaultKind::Rollback { workload } => {
+                self.rollback(WorkloadId(*workload), now);
+                return;
+            }
         };
         for node in nodes {
             self.node_down(node, dies, now);
@@ -807,6 +988,8 @@ impl Simulation {
             .event(now, EventKind::NodeFault { node, reason });
         if dies {
             for pod in self.world.nodes[node.0 as usize].pods.clone() {
+                // The containers die with the node: pending starts and crashes are void.
+                self.world.pods[pod.0 as usize].restarts += 1;
                 if matches!(
                     self.world.pods[pod.0 as usize].state,
                     PodState::Running | PodState::Ready
@@ -883,16 +1066,13 @@ impl Simulation {
         }
         for pod in self.world.nodes[node.0 as usize].pods.clone() {
             let p = &self.world.pods[pod.0 as usize];
-            let startup = self.world.specs[p.workload.0 as usize].startup;
             match p.state {
                 // Containers start again (a reboot), or were running all along (partition).
-                PodState::Bound if was_down => {
-                    self.engine
-                        .schedule_in(startup.min(SimTime::from_secs(1)), Event::PodRunning(pod));
-                    self.engine.schedule_in(startup, Event::PodReady(pod));
-                }
+                PodState::Bound if was_down => self.start_container(pod, None),
                 PodState::Running if !was_down => {
-                    self.engine.schedule_in(SimTime::ZERO, Event::PodReady(pod));
+                    let epoch = p.restarts;
+                    self.engine
+                        .schedule_in(SimTime::ZERO, Event::PodReady(pod, epoch));
                 }
                 _ => {}
             }
@@ -1069,15 +1249,9 @@ impl Simulation {
         }
         for i in 0..self.bound.len() {
             let pod = self.bound[i];
-            let startup = if now == SimTime::ZERO && self.scenario.warm_start {
-                SimTime::ZERO // already running when the simulation starts
-            } else {
-                self.world.specs[self.world.pods[pod.0 as usize].workload.0 as usize].startup
-            };
-            // The kubelet starts the container within a second; readiness follows at startup.
-            self.engine
-                .schedule_in(startup.min(SimTime::from_secs(1)), Event::PodRunning(pod));
-            self.engine.schedule_in(startup, Event::PodReady(pod));
+            // Pods of a warm start were already running when the simulation started.
+            let warm = now == SimTime::ZERO && self.scenario.warm_start;
+            self.start_container(pod, warm.then_some(SimTime::ZERO));
         }
         self.arm_scheduler();
         if (self.scheduler.has_unschedulable() || self.scheduler.next_backoff_end().is_some())

@@ -173,6 +173,10 @@ pub struct WorkloadState {
     pub rs_replicas: Vec<u32>,
     /// The Deployment's current revision (the new ReplicaSet).
     pub revision: u16,
+    /// The revision before it (where `rollout undo` goes).
+    pub previous_revision: u16,
+    /// Available pods of the current revision at the last Deployment sync.
+    pub new_available: u32,
     /// A rollout in progress: when it last made progress, and whether its deadline was
     /// reported.
     pub rollout: Option<(SimTime, bool)>,
@@ -216,6 +220,8 @@ pub struct World {
     /// Counts pod binds and deletions: a cheap "did anything move" for controllers that
     /// poll (Karpenter's consolidation skips a cluster that has not changed).
     pub pod_changes: u64,
+    /// `cluster.endpointDelay`: how long kube-proxy lags behind a pod's change.
+    pub endpoint_delay: SimTime,
     /// Cordoned nodes (0: NodeUnschedulable's Filter is skipped).
     pub cordoned_nodes: u32,
     /// Size in bytes of each known image, by id.
@@ -265,6 +271,7 @@ impl World {
             resource_names: scenario.extra_resources.clone(),
             hard_tainted_nodes: 0,
             pod_changes: 0,
+            endpoint_delay: scenario.endpoint_delay,
             cordoned_nodes: 0,
             image_sizes: scenario.images.iter().map(|i| i.1).collect(),
             image_nodes: vec![0; scenario.images.len()],
@@ -556,6 +563,15 @@ impl World {
 
     /// Deletes a pod: frees its node's resources and drops it from its workload.
     pub fn delete_pod(&mut self, pod: PodId, now: SimTime) {
+        // A preStop sleep at least as long as the endpoint delay keeps the pod answering
+        // until kube-proxy has dropped it: it leaves the endpoints without failing anyone.
+        let p = &self.pods[pod.0 as usize];
+        if p.listed
+            && p.state == PodState::Ready
+            && self.specs[p.workload.0 as usize].pre_stop >= self.endpoint_delay
+        {
+            self.unlist_endpoint(pod, now);
+        }
         self.set_state(pod, PodState::Deleted, now);
         let p = &self.pods[pod.0 as usize];
         let (workload, node) = (p.workload, p.node);

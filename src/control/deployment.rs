@@ -19,6 +19,7 @@
 //! deadline is kubesim's option (`autoRollback`), as tools like Argo Rollouts do it —
 //! upstream only reports the condition.
 
+use crate::cluster::{PodState, WorkloadId, World};
 use crate::engine::SimTime;
 
 pub use crate::scenario::IntOrPercent;
@@ -186,6 +187,75 @@ pub fn step(
 /// `IsPodAvailable`: Ready for at least `min_ready`.
 pub fn is_available(ready_at: Option<SimTime>, min_ready: SimTime, now: SimTime) -> bool {
     ready_at.is_some_and(|t| min_ready == SimTime::ZERO || t.saturating_add(min_ready) < now)
+}
+
+/// One Deployment sync: resizes the workload's ReplicaSets (`rs_replicas`) toward its
+/// `desired` replicas on the current revision, tracks the rollout's progress, and returns
+/// the resizes as (revision, new size, up).
+pub fn sync(world: &mut World, w: WorkloadId, now: SimTime) -> Vec<(u16, u32, bool)> {
+    let i = w.0 as usize;
+    let spec = &world.specs[i];
+    let ws = &world.workloads[i];
+    let cur = ws.revision as usize;
+    let n = ws.rs_replicas.len().max(cur + 1);
+    let mut available = vec![0u32; n];
+    let mut pods = vec![0u32; n];
+    for &p in &ws.active {
+        let pod = &world.pods[p.0 as usize];
+        let r = (pod.revision as usize).min(n - 1);
+        pods[r] += 1;
+        if pod.state == PodState::Ready && is_available(pod.ready_at, spec.min_ready, now) {
+            available[r] += 1;
+        }
+    }
+    let mut sizes = ws.rs_replicas.clone();
+    sizes.resize(n, 0);
+    let old_ids: Vec<usize> = (0..n).filter(|&r| r != cur).collect();
+    let mut new = RsView {
+        replicas: sizes[cur],
+        available: available[cur],
+    };
+    let mut old: Vec<RsView> = old_ids
+        .iter()
+        .map(|&r| RsView {
+            replicas: sizes[r],
+            available: available[r],
+        })
+        .collect();
+    let old_total: u32 = old.iter().map(|r| r.replicas).sum();
+    let old_pods: u32 = old_ids.iter().map(|&r| pods[r]).sum();
+    if old_total == 0 && old_pods == 0 {
+        new.replicas = ws.desired; // no rollout: the ReplicaSet follows spec.replicas
+    } else {
+        step(spec.strategy, ws.desired, &mut new, &mut old, old_pods);
+    }
+    let mut changes = Vec::new();
+    let mut next = sizes.clone();
+    next[cur] = new.replicas;
+    for (k, &r) in old_ids.iter().enumerate() {
+        next[r] = old[k].replicas;
+    }
+    for r in 0..n {
+        if next[r] != sizes[r] {
+            changes.push((r as u16, next[r], next[r] > sizes[r]));
+        }
+    }
+    let new_old_total: u32 = old.iter().map(|r| r.replicas).sum();
+    let desired = ws.desired;
+    let ws = &mut world.workloads[i];
+    if let Some((progress_at, reported)) = ws.rollout {
+        let progressed = next[cur] > sizes[cur]
+            || available[cur] > ws.new_available
+            || new_old_total < old_total;
+        ws.rollout = Some((if progressed { now } else { progress_at }, reported));
+        if next[cur] == desired && available[cur] >= desired && new_old_total == 0 && old_pods == 0
+        {
+            ws.rollout = None;
+        }
+    }
+    ws.new_available = available[cur];
+    ws.rs_replicas = next;
+    changes
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod deployment;
 pub mod fresh_nodes;
 pub mod hpa;
 pub mod karpenter;
+pub mod kubelet;
 pub mod nodelifecycle;
 pub mod replicaset;
 

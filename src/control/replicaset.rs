@@ -32,7 +32,7 @@ pub struct SyncOutcome {
     pub more: bool,
 }
 
-/// One `manageReplicas` pass for a workload.
+/// One `manageReplicas` pass for each of a workload's ReplicaSets (one per revision).
 pub fn sync(
     world: &mut World,
     w: WorkloadId,
@@ -41,38 +41,54 @@ pub fn sync(
     recorder: &mut Recorder,
 ) -> SyncOutcome {
     let ws = &world.workloads[w.0 as usize];
-    let active = ws.active.len() as u64;
-    let desired = u64::from(ws.desired);
+    // One ReplicaSet per revision: each keeps its own pods at its own size.
+    let sizes = ws.rs_replicas.clone();
+    let mut counts = vec![0u32; sizes.len()];
+    for &p in &ws.active {
+        let r = world.pods[p.0 as usize].revision as usize;
+        if r < counts.len() {
+            counts[r] += 1;
+        }
+    }
     let mut out = SyncOutcome::default();
-    if active < desired {
-        let diff = (desired - active) as u32;
-        let n = diff.min(BURST_REPLICAS);
-        for _ in 0..n {
-            let pod = world.create_pod(w, now);
-            recorder.pod_created();
-            recorder.event(now, EventKind::SuccessfulCreate { workload: w, pod });
-            scheduler.enqueue(world, pod, now);
-        }
-        out.created = n;
-        out.more = diff > n;
-    } else if active > desired {
-        let diff = (active - desired) as u32;
-        let n = diff.min(BURST_REPLICAS);
-        let victims = deletion_order(world, w, now);
-        for &pod in victims.iter().take(n as usize) {
-            if world.pods[pod.0 as usize].unschedulable_since.is_some()
-                && world.pods[pod.0 as usize].state == PodState::Pending
-            {
-                recorder.unschedulable_changed(now, -1);
+    let mut budget = BURST_REPLICAS;
+    for (r, (&want, &have)) in sizes.iter().zip(&counts).enumerate() {
+        if have < want {
+            let diff = want - have;
+            let n = diff.min(budget);
+            for _ in 0..n {
+                let pod = world.create_pod_of(w, r as u16, now);
+                recorder.pod_created();
+                recorder.event(now, EventKind::SuccessfulCreate { workload: w, pod });
+                scheduler.enqueue(world, pod, now);
             }
-            world.delete_pod(pod, now);
-            recorder.event(now, EventKind::SuccessfulDelete { workload: w, pod });
+            budget -= n;
+            out.created += n;
+            out.more |= diff > n;
+        } else if have > want {
+            let diff = have - want;
+            let n = diff.min(budget);
+            let victims: Vec<PodId> = deletion_order(world, w, now)
+                .into_iter()
+                .filter(|p| world.pods[p.0 as usize].revision as usize == r)
+                .take(n as usize)
+                .collect();
+            for pod in victims {
+                if world.pods[pod.0 as usize].unschedulable_since.is_some()
+                    && world.pods[pod.0 as usize].state == PodState::Pending
+                {
+                    recorder.unschedulable_changed(now, -1);
+                }
+                world.delete_pod(pod, now);
+                recorder.event(now, EventKind::SuccessfulDelete { workload: w, pod });
+            }
+            budget -= n;
+            out.deleted += n;
+            out.more |= diff > n;
         }
-        out.deleted = n;
-        out.more = diff > n;
-        if n > 0 {
-            scheduler.on_cluster_change(world, now);
-        }
+    }
+    if out.deleted > 0 {
+        scheduler.on_cluster_change(world, now);
     }
     out
 }

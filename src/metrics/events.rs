@@ -255,6 +255,36 @@ pub enum EventKind {
         /// The pod.
         pod: PodId,
     },
+    /// The kubelet waits before restarting a crashed container (`BackOff`).
+    BackOff {
+        /// The pod.
+        pod: PodId,
+    },
+    /// The Deployment controller resized a ReplicaSet (`ScalingReplicaSet`).
+    ScalingReplicaSet {
+        /// The Deployment.
+        workload: WorkloadId,
+        /// The ReplicaSet's revision.
+        revision: u16,
+        /// Its new size.
+        to: u32,
+        /// Up (true) or down.
+        up: bool,
+    },
+    /// A rollout made no progress for `progressDeadlineSeconds`.
+    ProgressDeadlineExceeded {
+        /// The Deployment.
+        workload: WorkloadId,
+        /// The revision that stalled.
+        revision: u16,
+    },
+    /// The Deployment went back to an earlier revision (`DeploymentRollback`).
+    DeploymentRollback {
+        /// The Deployment.
+        workload: WorkloadId,
+        /// The revision it returned to.
+        revision: u16,
+    },
     /// A pod was evicted from a node being drained (`Evicted`).
     Evicted {
         /// The pod.
@@ -597,6 +627,65 @@ impl EventRecord {
                 "TaintManagerEviction",
                 format!("Marking for deletion Pod default/{}", world.pod_name(*pod)),
             ),
+            EventKind::BackOff { pod } => {
+                let w = world.pods[pod.0 as usize].workload.0 as usize;
+                let container = world.specs[w]
+                    .container_requests
+                    .first()
+                    .map_or("app", |c| c.name.as_str());
+                (
+                    "Pod",
+                    world.pod_name(*pod),
+                    "BackOff",
+                    format!(
+                        "Back-off restarting failed container {container} in pod {}",
+                        world.pod_name(*pod)
+                    ),
+                )
+            }
+            EventKind::ScalingReplicaSet {
+                workload,
+                revision,
+                to,
+                up,
+            } => {
+                let name = &world.specs[workload.0 as usize].name;
+                (
+                    "Deployment",
+                    name.clone(),
+                    "ScalingReplicaSet",
+                    format!(
+                        "Scaled {} replica set {name}-{} to {to}",
+                        if *up { "up" } else { "down" },
+                        revision + 1
+                    ),
+                )
+            }
+            EventKind::ProgressDeadlineExceeded { workload, revision } => {
+                let name = &world.specs[workload.0 as usize].name;
+                let rev = *revision;
+                (
+                    "Deployment",
+                    name.clone(),
+                    "ProgressDeadlineExceeded",
+                    format!(
+                        "ReplicaSet \"{name}-{}\" has timed out progressing.",
+                        rev + 1
+                    ),
+                )
+            }
+            EventKind::DeploymentRollback { workload, revision } => {
+                let name = &world.specs[workload.0 as usize].name;
+                (
+                    "Deployment",
+                    name.clone(),
+                    "DeploymentRollback",
+                    format!(
+                        "Rolled back deployment \"{name}\" to revision {}",
+                        revision + 1
+                    ),
+                )
+            }
             EventKind::Evicted { pod, why } => (
                 "Pod",
                 world.pod_name(*pod),

@@ -56,6 +56,18 @@ pub enum FaultKind {
         /// Which nodes.
         nodes: NodeTarget,
     },
+    /// A new pod template version rolls out (`kubectl set image`).
+    Rollout {
+        /// Workload index.
+        workload: u32,
+        /// The revision it rolls to (index into the workload's `revisions`).
+        revision: u16,
+    },
+    /// `kubectl rollout undo`: back to the previous revision.
+    Rollback {
+        /// Workload index.
+        workload: u32,
+    },
 }
 
 /// A fault at a time.
@@ -92,6 +104,10 @@ pub struct FaultFile {
     pub drain: Option<NodesFile>,
     /// Nodes are cordoned.
     pub cordon: Option<NodesFile>,
+    /// A new version of a workload rolls out.
+    pub rollout: Option<super::rollout::RolloutFile>,
+    /// A workload rolls back to its previous version.
+    pub rollback: Option<super::rollout::RollbackFile>,
 }
 
 /// Nodes by name or by pool and count, and for how long.
@@ -177,6 +193,7 @@ pub(super) fn validate_faults(
     pool_names: &[String],
     zones: &[String],
     duration: SimTime,
+    workloads: &mut [crate::scenario::WorkloadSpec],
 ) -> Vec<Fault> {
     let mut out = Vec::new();
     for (i, r) in raw.iter().enumerate() {
@@ -195,17 +212,25 @@ pub(super) fn validate_faults(
             r.partition.is_some(),
             r.drain.is_some(),
             r.cordon.is_some(),
+            r.rollout.is_some(),
+            r.rollback.is_some(),
         ];
         if kinds.iter().filter(|k| **k).count() != 1 {
             cx.err(
                 loc(&r.at),
                 &f,
-                "give exactly one of nodeFailure, zoneOutage, partition, drain, cordon",
+                "give exactly one of nodeFailure, zoneOutage, partition, drain, cordon, rollout, rollback",
             );
             continue;
         }
         let dur = |d: &Option<Spanned<Duration>>| d.as_ref().map(|d| d.value.time());
-        let kind = if let Some(n) = &r.node_failure {
+        let kind = if let Some(ro) = &r.rollout {
+            super::rollout::validate_rollout(cx, ro, &format!("{f}.rollout"), workloads)
+                .map(|(workload, revision)| FaultKind::Rollout { workload, revision })
+        } else if let Some(rb) = &r.rollback {
+            super::rollout::workload_index(cx, &rb.workload, &format!("{f}.rollback"), workloads)
+                .map(|w| FaultKind::Rollback { workload: w as u32 })
+        } else if let Some(n) = &r.node_failure {
             target(cx, n, &format!("{f}.nodeFailure"), pool_names).map(|nodes| {
                 FaultKind::NodeFailure {
                     nodes,

@@ -281,6 +281,18 @@ pub struct WorkloadFile {
     pub calls: Vec<CallFile>,
     /// A HorizontalPodAutoscaler's `spec` (autoscaling/v2) scaling this workload.
     pub hpa: Option<super::autoscaling::HpaFile>,
+    /// Deployment `spec.strategy` (RollingUpdate 25%/25%, or Recreate).
+    pub strategy: Option<super::rollout::StrategyFile>,
+    /// Deployment `spec.minReadySeconds` (0).
+    pub min_ready_seconds: Option<Spanned<i64>>,
+    /// Deployment `spec.progressDeadlineSeconds` (600).
+    pub progress_deadline_seconds: Option<Spanned<i64>>,
+    /// Deployment `spec.revisionHistoryLimit` (accepted; old ReplicaSets cost nothing here).
+    pub revision_history_limit: Option<Spanned<i64>>,
+    /// Roll back automatically when a rollout misses its progress deadline (false).
+    pub auto_rollback: Option<bool>,
+    /// Container crashes: `{meanTimeBetweenFailures: 6h, onStart: 0.0}`.
+    pub crashes: Option<super::rollout::CrashesFile>,
 }
 
 /// One downstream call of a workload's requests.
@@ -523,6 +535,39 @@ pub struct ContainerFile {
     /// Ports; a `hostPort` occupies that port on the node (NodePorts filter).
     #[serde(default)]
     pub ports: Vec<ContainerPortFile>,
+    /// `lifecycle.preStop.sleep.seconds` keeps a deleted pod answering while the
+    /// endpoints catch up; other handlers are accepted and ignored.
+    pub lifecycle: Option<LifecycleFile>,
+}
+
+/// `v1.Lifecycle`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LifecycleFile {
+    /// Runs before the container is stopped.
+    pub pre_stop: Option<HandlerFile>,
+    /// Ignored.
+    pub post_start: Option<serde_json::Value>,
+}
+
+/// `v1.LifecycleHandler`: only `sleep` has a duration the simulator can use.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HandlerFile {
+    /// `sleep: {seconds: 5}`.
+    pub sleep: Option<SleepFile>,
+    /// Ignored (its duration is unknown).
+    pub exec: Option<serde_json::Value>,
+    /// Ignored.
+    pub http_get: Option<serde_json::Value>,
+}
+
+/// `v1.SleepAction`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SleepFile {
+    /// Seconds to sleep.
+    pub seconds: Spanned<i64>,
 }
 
 /// `v1.ContainerPort`.

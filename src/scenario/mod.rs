@@ -14,6 +14,7 @@ pub mod karpenter;
 pub mod load;
 pub mod model;
 pub mod quantity;
+pub mod rollout;
 mod scheduling;
 pub mod suggest;
 mod traffic;

@@ -112,6 +112,17 @@ pub struct PoolSpec {
     pub failures: Option<super::faults::NodeFailures>,
 }
 
+/// One version of a workload's pod template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    /// The image (for events and reports).
+    pub image: String,
+    /// Time from container start to Ready.
+    pub startup: SimTime,
+    /// Chance a container start crashes before it becomes Ready (a bad version: 1.0).
+    pub crash_on_start: f64,
+}
+
 /// Pod annotations that block voluntary node removal by an autoscaler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct EvictionBlockers {
@@ -305,6 +316,21 @@ pub struct WorkloadSpec {
     /// deletes it: its smallest matching `tolerationSeconds` for
     /// `node.kubernetes.io/unreachable:NoExecute`, 300 s by default (None: forever).
     pub unreachable_toleration: Option<SimTime>,
+    /// Deployment `spec.strategy`.
+    pub strategy: crate::control::deployment::Strategy,
+    /// `spec.minReadySeconds`.
+    pub min_ready: SimTime,
+    /// `spec.progressDeadlineSeconds`.
+    pub progress_deadline: SimTime,
+    /// Roll back when a rollout misses its deadline.
+    pub auto_rollback: bool,
+    /// The pod template's versions: [0] the workload's own, then one per `rollout` fault.
+    pub revisions: Vec<Revision>,
+    /// Mean time between crashes of a running container (None: never crashes).
+    pub crash_mtbf: Option<SimTime>,
+    /// The longest `preStop` sleep of its containers: a deleted pod keeps answering this
+    /// long while the endpoints drop it.
+    pub pre_stop: SimTime,
     /// Required and preferred node affinity.
     pub node_affinity: NodeAffinity,
     /// Inter-pod affinity and anti-affinity.

@@ -168,19 +168,6 @@ pub fn validate(
     let mut pools = validate_pools(&mut cx, &raw.cluster, catalog, raw.karpenter.is_some());
     let karpenter =
         super::karpenter::validate_karpenter(&mut cx, raw.karpenter.as_ref(), catalog, &mut pools);
-    let zones: Vec<String> = {
-        let mut z: Vec<String> = pools.iter().flat_map(|p| p.zones.iter().cloned()).collect();
-        z.sort();
-        z.dedup();
-        z
-    };
-    let faults = super::faults::validate_faults(
-        &mut cx,
-        &raw.faults,
-        &pools.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
-        &zones,
-        duration,
-    );
     if let (Some(k), Some(_)) = (&raw.karpenter, &raw.cluster_autoscaler) {
         cx.err(
             loc(&k.node_pools),
@@ -250,7 +237,22 @@ pub fn validate(
             &priorities,
             spec,
         );
+        super::rollout::apply_rollout_settings(&mut cx, w, &format!("workloads[{i}]"), spec);
     }
+    let zones: Vec<String> = {
+        let mut z: Vec<String> = pools.iter().flat_map(|p| p.zones.iter().cloned()).collect();
+        z.sort();
+        z.dedup();
+        z
+    };
+    let faults = super::faults::validate_faults(
+        &mut cx,
+        &raw.faults,
+        &pools.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+        &zones,
+        duration,
+        &mut workloads,
+    );
     if let Some(h) = &raw.headroom
         && let Some(w) = super::capacity::headroom_workload(&mut cx, h, &pools, &workloads)
     {
@@ -890,6 +892,13 @@ fn validate_workloads(
             priority: 0,
             preempts: true,
             unreachable_toleration,
+            strategy: Default::default(),
+            min_ready: SimTime::ZERO,
+            progress_deadline: super::rollout::DEFAULT_PROGRESS_DEADLINE,
+            auto_rollback: false,
+            revisions: Vec::new(),
+            crash_mtbf: None,
+            pre_stop: SimTime::ZERO,
             eviction_blockers: {
                 let a = w.template.metadata.as_ref().map(|m| &m.annotations);
                 let is = |k: &str, v: &str| a.is_some_and(|a| a.get(k).is_some_and(|x| x == v));
