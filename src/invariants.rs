@@ -1,5 +1,6 @@
 //! The invariant checker behind `--check`: cheap-to-state truths about the World that every
-//! controller must preserve. Tests run with it on, so a controller bug fails loudly at the
+//! controller must preserve (PodDisruptionBudgets at each voluntary eviction are checked
+//! where the eviction happens, `Simulation::evict`). Tests run with it on, so a controller bug fails loudly at the
 //! event that caused it instead of skewing a report.
 
 use crate::cluster::{PodState, World};
@@ -33,7 +34,26 @@ pub fn check(world: &World) -> Result<(), String> {
         if p.state == PodState::Ready {
             ready[p.workload.0 as usize] += 1;
         }
+        if p.revision as usize >= world.workloads[p.workload.0 as usize].rs_replicas.len() {
+            return Err(format!("pod {} belongs to no ReplicaSet", name()));
+        }
         if let Some(n) = p.node {
+            let node = &world.nodes[n.0 as usize];
+            if node.removed_at.is_some() {
+                return Err(format!(
+                    "pod {} is on {}, which left the cluster",
+                    name(),
+                    world.node_name(n)
+                ));
+            }
+            if node.down && matches!(p.state, PodState::Running | PodState::Ready) {
+                return Err(format!(
+                    "pod {} is {:?} on {}, whose containers are dead",
+                    name(),
+                    p.state,
+                    world.node_name(n)
+                ));
+            }
             let spec = &world.specs[p.workload.0 as usize];
             cpu[n.0 as usize] += spec.cpu_request_milli;
             mem[n.0 as usize] += spec.memory_request_bytes;

@@ -155,6 +155,10 @@ struct Simulation {
     last_tick: SimTime,
     bound: Vec<PodId>,
     preempted: Vec<PodId>,
+    /// `--check`: verify PodDisruptionBudgets at each voluntary eviction.
+    check: bool,
+    /// The first broken rule an event handler noticed.
+    violation: Option<String>,
 }
 
 /// Runs a scenario to its end.
@@ -195,6 +199,8 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         last_tick: SimTime::ZERO,
         bound: Vec::new(),
         preempted: Vec::new(),
+        check: options.check,
+        violation: None,
         world,
         scenario: scenario.clone(),
     };
@@ -257,7 +263,11 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
             )));
         }
         if options.check
-            && let Err(what) = crate::invariants::check(&sim.world)
+            && let Err(what) =
+                crate::invariants::check(&sim.world).and(match sim.violation.take() {
+                    Some(v) => Err(v),
+                    None => Ok(()),
+                })
         {
             return Err(SimError::Invariant {
                 time: sim.engine.now(),
@@ -1193,6 +1203,24 @@ impl Simulation {
     /// Deletes a pod from its node (counted as evicted, `event` recorded); its ReplicaSet
     /// replaces it.
     fn evict(&mut self, pod: PodId, now: SimTime, event: EventKind) {
+        // Voluntary evictions go through the eviction API: every PodDisruptionBudget
+        // covering the pod must allow one more disruption.
+        let voluntary = matches!(
+            event,
+            EventKind::ScaleDownPod { .. } | EventKind::Evicted { .. }
+        );
+        if self.check && voluntary && self.violation.is_none() {
+            let (allowed, budgets) = self.scheduler.disruption_state(&self.world);
+            let w = self.world.pods[pod.0 as usize].workload.0 as usize;
+            if budgets[w].iter().any(|&b| allowed[b as usize] <= 0)
+                && self.world.pods[pod.0 as usize].state == PodState::Ready
+            {
+                self.violation = Some(format!(
+                    "pod {} was evicted although its PodDisruptionBudget allows no disruption",
+                    self.world.pod_name(pod)
+                ));
+            }
+        }
         self.recorder.event(now, event);
         self.recorder.pods_evicted += 1;
         let w = self.world.pods[pod.0 as usize].workload;

@@ -133,3 +133,25 @@ fn toleration_seconds_set_how_long_pods_stay_on_an_unreachable_node() {
         .expect("eviction");
     assert_eq!(first.0, not_ready.0 + 30.0);
 }
+
+#[test]
+fn a_drain_evicts_one_pod_at_a_time_within_the_budget() {
+    let drained = variant(
+        FIXTURE,
+        "faults:\n  - at: 5m\n    nodeFailure: {names: [general-0]}",
+        "podDisruptionBudgets:\n  - {name: web, selector: {matchLabels: {app: web}}, minAvailable: 5}\nfaults:\n  - at: 5m\n    drain: {names: [general-0]}",
+    );
+    // run_scenario runs with --check: an eviction past the budget fails the run.
+    let dir = run_scenario(drained.to_str().expect("utf-8 path"), &[]);
+    let evicted: Vec<f64> = events(&dir)
+        .iter()
+        .filter(|e| e.3 == "Evicted" && e.4 == "Evicted pod: drain")
+        .map(|e| e.0)
+        .collect();
+    assert!(evicted.len() >= 2, "{evicted:?}");
+    // 6 replicas, minAvailable 5: one at a time, the next once the replacement is Ready
+    // (10 s startup), retried every 5 s.
+    for w in evicted.windows(2) {
+        assert!(w[1] - w[0] >= 10.0, "{evicted:?}");
+    }
+}
