@@ -812,6 +812,95 @@ impl Simulation {
             .schedule_in(delay, Event::ContainerRestart(pod, epoch));
     }
 
+    /// Liveness and readiness probes against the tick's queueing delay: an overloaded pod
+    /// fails them; liveness restarts it, readiness unlists it until probes pass again.
+    fn probe_tick(&mut self, now: SimTime) {
+        for w in 0..self.world.specs.len() {
+            let spec = &self.world.specs[w];
+            let (live, ready) = (spec.liveness, spec.readiness);
+            if live.is_none() && ready.is_none() {
+                continue;
+            }
+            let delay = crate::control::probes::queueing_delay(&self.world.workloads[w].usage);
+            let pods = self.world.workloads[w].active.clone();
+            for pod in pods {
+                let p = &self.world.pods[pod.0 as usize];
+                let started = p.running_at.unwrap_or(now);
+                if self.on_down_node(pod) {
+                    continue;
+                }
+                if p.unready_by_probe {
+                    // Out of the endpoints it gets no traffic, so its probes pass.
+                    if p.state == PodState::Running
+                        && let Some(r) = ready
+                        && now.saturating_sub(p.probe_failing_since.unwrap_or(now))
+                            >= r.passing_for()
+                    {
+                        let epoch = p.restarts;
+                        let q = &mut self.world.pods[pod.0 as usize];
+                        q.unready_by_probe = false;
+                        q.probe_failing_since = None;
+                        self.engine
+                            .schedule_in(SimTime::ZERO, Event::PodReady(pod, epoch));
+                    }
+                    continue;
+                }
+                if p.state != PodState::Ready {
+                    continue;
+                }
+                let timeout = [live, ready]
+                    .iter()
+                    .flatten()
+                    .map(|x| x.timeout)
+                    .min()
+                    .unwrap_or(SimTime::MAX);
+                if delay <= timeout {
+                    self.world.pods[pod.0 as usize].probe_failing_since = None;
+                    continue;
+                }
+                let since = *self.world.pods[pod.0 as usize]
+                    .probe_failing_since
+                    .get_or_insert(now);
+                let failing = now.saturating_sub(since);
+                let past = |x: Option<crate::control::probes::Probe>| {
+                    x.filter(|x| {
+                        delay > x.timeout
+                            && failing >= x.failing_for()
+                            && now >= started.saturating_add(x.initial_delay)
+                    })
+                };
+                if let Some(l) = past(live) {
+                    self.recorder.event(
+                        now,
+                        EventKind::Unhealthy {
+                            pod,
+                            liveness: true,
+                            timeout: l.timeout,
+                        },
+                    );
+                    let why = "failed liveness probe, will be restarted";
+                    self.recorder.event(now, EventKind::Killing { pod, why });
+                    self.world.pods[pod.0 as usize].probe_failing_since = None;
+                    let epoch = self.world.pods[pod.0 as usize].restarts;
+                    self.container_exit(pod, epoch, now);
+                } else if let Some(r) = past(ready) {
+                    self.recorder.event(
+                        now,
+                        EventKind::Unhealthy {
+                            pod,
+                            liveness: false,
+                            timeout: r.timeout,
+                        },
+                    );
+                    self.world.set_state(pod, PodState::Running, now);
+                    let q = &mut self.world.pods[pod.0 as usize];
+                    q.unready_by_probe = true;
+                    q.probe_failing_since = Some(now);
+                }
+            }
+        }
+    }
+
     /// A rollout's deadline: `ProgressDeadlineExceeded` once, and an automatic rollback
     /// when the workload asks for one.
     fn progress_check(&mut self, w: WorkloadId, now: SimTime) {
@@ -1313,6 +1402,7 @@ impl Simulation {
     fn metrics_tick(&mut self, now: SimTime) {
         self.traffic
             .tick(&mut self.world, self.last_tick, now, &mut self.recorder);
+        self.probe_tick(now);
         self.vpa.observe(&self.world, now);
         for (p, nodes) in self.world.pool_nodes.iter().enumerate() {
             let mut row = NodeRow {

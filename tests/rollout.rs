@@ -155,3 +155,38 @@ fn a_manual_rollback_returns_to_the_previous_revision() {
     let last = |rs: &str| steps.iter().rev().find(|s| s.1 == rs).map(|s| s.2);
     assert_eq!((last("web-1"), last("web-2")), (Some(10), Some(0)));
 }
+
+#[test]
+fn an_overloaded_pod_fails_its_liveness_probe_and_the_restarts_cost_uptime() {
+    const CASCADE: &str = "tests/data/scenarios/liveness-cascade.yaml";
+    let dir = run_scenario(CASCADE, &[]);
+    let ev = events(&dir);
+    let unhealthy: Vec<_> = ev.iter().filter(|e| e.3 == "Unhealthy").collect();
+    assert!(!unhealthy.is_empty());
+    // The overload starts at 600 s; three failed probes 10 s apart take at least 30 s
+    // (judged at the 15 s metrics ticks).
+    assert!(unhealthy[0].0 >= 630.0, "{:?}", unhealthy[0]);
+    assert!(unhealthy[0].4.starts_with("Liveness probe failed"));
+    let killing = ev
+        .iter()
+        .filter(|e| e.3 == "Killing" && e.4.contains("failed liveness probe"))
+        .count();
+    assert_eq!(killing, unhealthy.len());
+    let s = summary(&dir);
+    assert!(s["container_restarts"].as_u64().expect("restarts") >= killing as u64);
+    // The same overload without the probe keeps every pod up.
+    let no_probe = variant(
+        CASCADE,
+        "            livenessProbe:\n              httpGet: {path: /healthz, port: 8080}\n              timeoutSeconds: 1\n",
+        "",
+    );
+    let calm = run_scenario(no_probe.to_str().expect("utf-8 path"), &[]);
+    assert!(events(&calm).iter().all(|e| e.3 != "Unhealthy"));
+    let uptime = |d: &std::path::Path| summary(d)["uptime_min"].as_f64().expect("uptime");
+    assert!(
+        uptime(&dir) < uptime(&calm),
+        "{} vs {}",
+        uptime(&dir),
+        uptime(&calm)
+    );
+}

@@ -135,6 +135,10 @@ pub struct Pod {
     pub restarts: u32,
     /// The kubelet's crash-loop back-off entry: (current back-off, last update).
     pub backoff: Option<(SimTime, SimTime)>,
+    /// Since when its probes have been failing (None: passing).
+    pub probe_failing_since: Option<SimTime>,
+    /// Its readiness probe took it out of Ready.
+    pub unready_by_probe: bool,
 }
 
 /// A workload's live counters.
@@ -427,6 +431,8 @@ impl World {
             revision,
             restarts: 0,
             backoff: None,
+            probe_failing_since: None,
+            unready_by_probe: false,
         });
         w.created += 1;
         w.active.push(id);

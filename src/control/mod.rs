@@ -10,6 +10,7 @@ pub mod hpa;
 pub mod karpenter;
 pub mod kubelet;
 pub mod nodelifecycle;
+pub mod probes;
 pub mod replicaset;
 
 pub mod scheduler;

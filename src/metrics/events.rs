@@ -255,6 +255,15 @@ pub enum EventKind {
         /// The pod.
         pod: PodId,
     },
+    /// A probe failed its threshold (`Unhealthy`).
+    Unhealthy {
+        /// The pod.
+        pod: PodId,
+        /// Liveness (true) or readiness.
+        liveness: bool,
+        /// The probe's timeout.
+        timeout: SimTime,
+    },
     /// The kubelet waits before restarting a crashed container (`BackOff`).
     BackOff {
         /// The pod.
@@ -626,6 +635,20 @@ impl EventRecord {
                 world.pod_name(*pod),
                 "TaintManagerEviction",
                 format!("Marking for deletion Pod default/{}", world.pod_name(*pod)),
+            ),
+            EventKind::Unhealthy {
+                pod,
+                liveness,
+                timeout,
+            } => (
+                "Pod",
+                world.pod_name(*pod),
+                "Unhealthy",
+                format!(
+                    "{} probe failed: context deadline exceeded (no answer within {}s)",
+                    if *liveness { "Liveness" } else { "Readiness" },
+                    timeout.as_secs_f64()
+                ),
             ),
             EventKind::BackOff { pod } => {
                 let w = world.pods[pod.0 as usize].workload.0 as usize;

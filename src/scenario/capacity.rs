@@ -576,6 +576,8 @@ pub(super) fn headroom_workload(
         }],
         crash_mtbf: None,
         pre_stop: SimTime::ZERO,
+        liveness: None,
+        readiness: None,
         node_affinity: Default::default(),
         pod_affinity: Default::default(),
         host_ports: Vec::new(),

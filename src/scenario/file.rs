@@ -538,6 +538,37 @@ pub struct ContainerFile {
     /// `lifecycle.preStop.sleep.seconds` keeps a deleted pod answering while the
     /// endpoints catch up; other handlers are accepted and ignored.
     pub lifecycle: Option<LifecycleFile>,
+    /// Liveness probe: timing fields are modelled, the handler is accepted and ignored.
+    pub liveness_probe: Option<ProbeFile>,
+    /// Readiness probe (as the liveness probe).
+    pub readiness_probe: Option<ProbeFile>,
+    /// Startup probe: accepted and ignored (`startupTime` covers start-up).
+    pub startup_probe: Option<serde_json::Value>,
+}
+
+/// `v1.Probe`: upstream's defaults (period 10 s, timeout 1 s, failure threshold 3,
+/// success threshold 1, no initial delay).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProbeFile {
+    /// Seconds after the container starts before the first probe.
+    pub initial_delay_seconds: Option<Spanned<i64>>,
+    /// Seconds between probes.
+    pub period_seconds: Option<Spanned<i64>>,
+    /// Seconds a probe may take.
+    pub timeout_seconds: Option<Spanned<i64>>,
+    /// Consecutive failures that count.
+    pub failure_threshold: Option<Spanned<i64>>,
+    /// Consecutive successes that count.
+    pub success_threshold: Option<Spanned<i64>>,
+    /// Handlers: accepted and ignored (the probe answers as the app's requests do).
+    pub http_get: Option<serde_json::Value>,
+    /// Ignored.
+    pub tcp_socket: Option<serde_json::Value>,
+    /// Ignored.
+    pub exec: Option<serde_json::Value>,
+    /// Ignored.
+    pub grpc: Option<serde_json::Value>,
 }
 
 /// `v1.Lifecycle`.

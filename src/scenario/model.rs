@@ -331,6 +331,10 @@ pub struct WorkloadSpec {
     /// The longest `preStop` sleep of its containers: a deleted pod keeps answering this
     /// long while the endpoints drop it.
     pub pre_stop: SimTime,
+    /// The first container's liveness probe.
+    pub liveness: Option<crate::control::probes::Probe>,
+    /// The first container's readiness probe.
+    pub readiness: Option<crate::control::probes::Probe>,
     /// Required and preferred node affinity.
     pub node_affinity: NodeAffinity,
     /// Inter-pod affinity and anti-affinity.

@@ -203,6 +203,17 @@ pub(super) fn apply_rollout_settings(
         });
     }
     spec.revisions = vec![first];
+    if let Some(c) = w.template.spec.containers.first() {
+        let cf = format!("{f}.template.spec.containers[0]");
+        spec.liveness = c
+            .liveness_probe
+            .as_ref()
+            .map(|p| probe(cx, p, &format!("{cf}.livenessProbe")));
+        spec.readiness = c
+            .readiness_probe
+            .as_ref()
+            .map(|p| probe(cx, p, &format!("{cf}.readinessProbe")));
+    }
     for (j, c) in w.template.spec.containers.iter().enumerate() {
         if let Some(sleep) = c
             .lifecycle
@@ -265,4 +276,25 @@ pub(super) fn workload_index(
         );
     }
     found
+}
+
+/// A probe's timing, with upstream's defaults (`SetDefaults_Probe`).
+fn probe(cx: &mut Ctx, p: &super::file::ProbeFile, f: &str) -> crate::control::probes::Probe {
+    let mut secs = |v: &Option<Spanned<i64>>, key: &str, min: i64, default: u32| {
+        v.as_ref().map_or(default, |v| {
+            count_in(cx, v, &format!("{f}.{key}"), min, 3600)
+        })
+    };
+    let initial = secs(&p.initial_delay_seconds, "initialDelaySeconds", 0, 0);
+    let period = secs(&p.period_seconds, "periodSeconds", 1, 10);
+    let timeout = secs(&p.timeout_seconds, "timeoutSeconds", 1, 1);
+    let failures = secs(&p.failure_threshold, "failureThreshold", 1, 3);
+    let successes = secs(&p.success_threshold, "successThreshold", 1, 1);
+    crate::control::probes::Probe {
+        initial_delay: SimTime::from_secs(u64::from(initial)),
+        period: SimTime::from_secs(u64::from(period)),
+        timeout: SimTime::from_secs(u64::from(timeout)),
+        failure_threshold: failures,
+        success_threshold: successes,
+    }
 }

@@ -899,6 +899,8 @@ fn validate_workloads(
             revisions: Vec::new(),
             crash_mtbf: None,
             pre_stop: SimTime::ZERO,
+            liveness: None,
+            readiness: None,
             eviction_blockers: {
                 let a = w.template.metadata.as_ref().map(|m| &m.annotations);
                 let is = |k: &str, v: &str| a.is_some_and(|a| a.get(k).is_some_and(|x| x == v));
