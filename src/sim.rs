@@ -91,6 +91,8 @@ pub enum Event {
     TaintEvict(PodId, NodeId),
     /// A manual drain retries the evictions PodDisruptionBudgets refused.
     DrainRetry(NodeId),
+    /// A node pool upgrade checks its batch (every 5 s).
+    UpgradeStep(PoolId),
 }
 
 /// Why a run stopped early.
@@ -155,6 +157,9 @@ struct Simulation {
     last_tick: SimTime,
     bound: Vec<PodId>,
     preempted: Vec<PodId>,
+    /// Node pool upgrades in progress: (pool, old nodes left, the batch draining, surge,
+    /// unavailable).
+    upgrades: Vec<(u32, Vec<NodeId>, Vec<NodeId>, u32, u32)>,
     /// `--check`: verify PodDisruptionBudgets at each voluntary eviction.
     check: bool,
     /// The first broken rule an event handler noticed.
@@ -199,6 +204,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         last_tick: SimTime::ZERO,
         bound: Vec::new(),
         preempted: Vec::new(),
+        upgrades: Vec::new(),
         check: options.check,
         violation: None,
         world,
@@ -428,6 +434,7 @@ impl Simulation {
                 }
             }
             Event::DrainRetry(node) => self.manual_drain(node, now),
+            Event::UpgradeStep(pool) => self.upgrade_step(pool, now),
             Event::ProvisionTimeout(pool, requested_at) => {
                 self.provision_timeout(pool, requested_at, now)
             }
@@ -1032,6 +1039,21 @@ impl Simulation {
                 self.rollback(WorkloadId(*workload), now);
                 return;
             }
+            FaultKind::PoolUpgrade {
+                pool,
+                max_surge,
+                max_unavailable,
+            } => {
+                let old = self.world.pool_nodes[*pool as usize].clone();
+                self.upgrades
+                    .push((*pool, old, Vec::new(), *max_surge, *max_unavailable));
+                for _ in 0..*max_surge {
+                    self.request_node(*pool, now);
+                }
+                self.engine
+                    .schedule_in(SimTime::ZERO, Event::UpgradeStep(PoolId(*pool)));
+                return;
+            }
         };
         for node in nodes {
             self.node_down(node, dies, now);
@@ -1039,6 +1061,72 @@ impl Simulation {
                 self.engine.schedule_in(d, Event::NodeUp(node, false));
             }
         }
+    }
+
+    /// One look at a pool upgrade: once the surge nodes have joined, drain the next batch
+    /// of old nodes (within PodDisruptionBudgets); once the batch is empty, delete it and
+    /// request its replacements beyond the surge; done when no old node is left.
+    fn upgrade_step(&mut self, pool: PoolId, now: SimTime) {
+        let Some(i) = self.upgrades.iter().position(|u| u.0 == pool.0) else {
+            return;
+        };
+        let p = pool.0 as usize;
+        let (_, mut old, mut batch, surge, unavailable) = self.upgrades[i].clone();
+        if batch.is_empty() {
+            if self.world.pool_provisioning[p] > 0 {
+                // The surge nodes are still booting.
+                self.engine
+                    .schedule_in(MONITOR_PERIOD, Event::UpgradeStep(pool));
+                return;
+            }
+            old.retain(|n| self.world.nodes[n.0 as usize].removed_at.is_none());
+            if old.is_empty() {
+                self.upgrades.remove(i);
+                return;
+            }
+            let take = ((surge + unavailable) as usize).min(old.len());
+            batch = old.drain(..take).collect();
+            for &n in &batch {
+                self.world.cordon(n);
+                self.recorder.event(
+                    now,
+                    EventKind::NodeFault {
+                        node: n,
+                        reason: "NodeUpgrade",
+                    },
+                );
+            }
+            self.scheduler.on_cluster_change(&mut self.world, now);
+        }
+        for &n in &batch {
+            if self.world.nodes[n.0 as usize].removed_at.is_none() {
+                self.drain_step(n, now, |pod| EventKind::Evicted { pod, why: "drain" });
+            }
+        }
+        if batch
+            .iter()
+            .all(|n| self.world.nodes[n.0 as usize].pods.is_empty())
+        {
+            let n_batch = batch.len() as u32;
+            for n in batch.drain(..) {
+                if self.world.nodes[n.0 as usize].removed_at.is_none() {
+                    self.bill_minimum(n, now);
+                    self.world.remove_node(n, now);
+                }
+            }
+            self.recorder
+                .pool_nodes_changed(now, p, self.world.billed_nodes(p));
+            // Replacements: the batch beyond the surge now, the next surge ahead of the
+            // next batch.
+            let more = if old.is_empty() { 0 } else { surge };
+            for _ in 0..n_batch.saturating_sub(surge) + more {
+                self.request_node(pool.0, now);
+            }
+        }
+        self.upgrades[i] = (pool.0, old, batch, surge, unavailable);
+        self.arm_scheduler();
+        self.engine
+            .schedule_in(DRAIN_RETRY, Event::UpgradeStep(pool));
     }
 
     /// `kubectl drain`: evicts what the PodDisruptionBudgets allow, retrying every 5 s.

@@ -155,3 +155,38 @@ fn a_drain_evicts_one_pod_at_a_time_within_the_budget() {
         assert!(w[1] - w[0] >= 10.0, "{evicted:?}");
     }
 }
+
+#[test]
+fn a_surge_upgrade_replaces_every_node_one_at_a_time() {
+    let upgrade = variant(
+        FIXTURE,
+        "faults:\n  - at: 5m\n    nodeFailure: {names: [general-0]}",
+        "podDisruptionBudgets:\n  - {name: web, selector: {matchLabels: {app: web}}, minAvailable: 5}\nfaults:\n  - at: 5m\n    poolUpgrade: {pool: general, maxSurge: 1}",
+    );
+    let dir = run_scenario(upgrade.to_str().expect("utf-8 path"), &[]);
+    let ev = events(&dir);
+    let upgraded: Vec<&str> = ev
+        .iter()
+        .filter(|e| e.3 == "NodeUpgrade")
+        .map(|e| e.2.as_str())
+        .collect();
+    assert_eq!(upgraded, ["general-0", "general-1", "general-2"]);
+    // One batch at a time: each old node is cordoned only after the previous one is gone
+    // and its replacement has joined.
+    let times: Vec<f64> = ev
+        .iter()
+        .filter(|e| e.3 == "NodeUpgrade")
+        .map(|e| e.0)
+        .collect();
+    for w in times.windows(2) {
+        assert!(w[1] > w[0], "{times:?}");
+    }
+    // The pool ends with three new nodes, and every pod runs on them.
+    let (h, rows) = read_csv(&dir.join("nodes.csv"));
+    let last = rows.last().expect("rows");
+    assert_eq!(col(&h, last, "nodes_ready"), "3");
+    let scheduled_on_old = ev
+        .iter()
+        .filter(|e| e.3 == "Scheduled" && e.0 > times[2] && e.4.ends_with(" to general-2"));
+    assert_eq!(scheduled_on_old.count(), 0);
+}

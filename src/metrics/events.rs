@@ -236,7 +236,7 @@ pub enum EventKind {
     NodeFault {
         /// The node.
         node: NodeId,
-        /// `NodeFailure`, `NetworkPartition` or `NodeRecovered`.
+        /// `NodeFailure`, `NetworkPartition`, `NodeUpgrade` or `NodeRecovered`.
         reason: &'static str,
     },
     /// The node lifecycle controller saw the node's heartbeats stop (`NodeNotReady`).
@@ -611,6 +611,7 @@ impl EventRecord {
                     "NetworkPartition" => {
                         "fault: the node lost the control plane; its containers keep running"
                     }
+                    "NodeUpgrade" => "node pool upgrade: cordoned and drained for replacement",
                     _ => "fault over: the node heartbeats again",
                 };
                 ("Node", world.node_name(*node), reason, message.to_string())

@@ -68,6 +68,16 @@ pub enum FaultKind {
         /// Workload index.
         workload: u32,
     },
+    /// A node pool surge upgrade: every node is replaced, `max_surge + max_unavailable`
+    /// at a time, `max_surge` new nodes requested before each batch drains.
+    PoolUpgrade {
+        /// Pool index.
+        pool: u32,
+        /// New nodes added ahead of each batch.
+        max_surge: u32,
+        /// Old nodes drained beyond the surge in each batch.
+        max_unavailable: u32,
+    },
 }
 
 /// A fault at a time.
@@ -108,6 +118,20 @@ pub struct FaultFile {
     pub rollout: Option<super::rollout::RolloutFile>,
     /// A workload rolls back to its previous version.
     pub rollback: Option<super::rollout::RollbackFile>,
+    /// A node pool's surge upgrade.
+    pub pool_upgrade: Option<PoolUpgradeFile>,
+}
+
+/// `poolUpgrade:` (GKE's surge upgrade settings).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PoolUpgradeFile {
+    /// The pool.
+    pub pool: Spanned<String>,
+    /// New nodes ahead of each batch (default 1).
+    pub max_surge: Option<Spanned<i64>>,
+    /// Old nodes drained beyond the surge (default 0).
+    pub max_unavailable: Option<Spanned<i64>>,
 }
 
 /// Nodes by name or by pool and count, and for how long.
@@ -214,17 +238,54 @@ pub(super) fn validate_faults(
             r.cordon.is_some(),
             r.rollout.is_some(),
             r.rollback.is_some(),
+            r.pool_upgrade.is_some(),
         ];
         if kinds.iter().filter(|k| **k).count() != 1 {
             cx.err(
                 loc(&r.at),
                 &f,
-                "give exactly one of nodeFailure, zoneOutage, partition, drain, cordon, rollout, rollback",
+                "give exactly one of nodeFailure, zoneOutage, partition, drain, cordon, rollout, rollback, poolUpgrade",
             );
             continue;
         }
         let dur = |d: &Option<Spanned<Duration>>| d.as_ref().map(|d| d.value.time());
-        let kind = if let Some(ro) = &r.rollout {
+        let kind = if let Some(u) = &r.pool_upgrade {
+            let uf = format!("{f}.poolUpgrade");
+            match pool_names.iter().position(|x| *x == u.pool.value) {
+                None => {
+                    let hint = did_you_mean(&u.pool.value, pool_names.iter().map(String::as_str));
+                    cx.err(
+                        loc(&u.pool),
+                        format!("{uf}.pool"),
+                        format!("no pool named `{}`{hint}", u.pool.value),
+                    );
+                    None
+                }
+                Some(pool) => {
+                    let max_surge = u
+                        .max_surge
+                        .as_ref()
+                        .map_or(1, |v| count_in(cx, v, &format!("{uf}.maxSurge"), 0, 100));
+                    let max_unavailable = u.max_unavailable.as_ref().map_or(0, |v| {
+                        count_in(cx, v, &format!("{uf}.maxUnavailable"), 0, 100)
+                    });
+                    if max_surge + max_unavailable == 0 {
+                        cx.err(
+                            loc(&u.pool),
+                            &uf,
+                            "maxSurge and maxUnavailable may not both be 0",
+                        );
+                        None
+                    } else {
+                        Some(FaultKind::PoolUpgrade {
+                            pool: pool as u32,
+                            max_surge,
+                            max_unavailable,
+                        })
+                    }
+                }
+            }
+        } else if let Some(ro) = &r.rollout {
             super::rollout::validate_rollout(cx, ro, &format!("{f}.rollout"), workloads)
                 .map(|(workload, revision)| FaultKind::Rollout { workload, revision })
         } else if let Some(rb) = &r.rollback {
