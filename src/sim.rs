@@ -157,9 +157,8 @@ struct Simulation {
     last_tick: SimTime,
     bound: Vec<PodId>,
     preempted: Vec<PodId>,
-    /// Node pool upgrades in progress: (pool, old nodes left, the batch draining, surge,
-    /// unavailable).
-    upgrades: Vec<(u32, Vec<NodeId>, Vec<NodeId>, u32, u32)>,
+    /// Node pool upgrades in progress.
+    upgrades: Vec<PoolUpgrade>,
     /// `--check`: verify PodDisruptionBudgets at each voluntary eviction.
     check: bool,
     /// The first broken rule an event handler noticed.
@@ -1526,6 +1525,10 @@ impl Simulation {
         }
     }
 }
+
+/// A node pool upgrade in progress: (pool, old nodes left, the batch draining, surge,
+/// unavailable).
+type PoolUpgrade = (u32, Vec<NodeId>, Vec<NodeId>, u32, u32);
 
 /// How long a node group without the cluster autoscaler waits for a node that does not
 /// register before asking again (the autoscaler's `--max-node-provision-time` default).
