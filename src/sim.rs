@@ -257,7 +257,16 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         }
     }
     let end = scenario.duration;
+    let mut last_time = SimTime::ZERO;
     while let Some(event) = sim.engine.pop_until(end) {
+        if options.check && sim.engine.now() < last_time && sim.violation.is_none() {
+            sim.violation = Some(format!(
+                "time went backwards from {}s to {}s",
+                last_time.as_secs_f64(),
+                sim.engine.now().as_secs_f64()
+            ));
+        }
+        last_time = sim.engine.now();
         sim.dispatch(event);
         sim.schedule_endpoint_removals();
         if sim.engine.events_processed() > sim.scenario.limits.max_events {
