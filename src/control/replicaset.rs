@@ -6,10 +6,12 @@
 //! Follows upstream in: creating or deleting the difference between active and desired
 //! pods, at most `BurstReplicas` (500) per sync, and choosing deletion victims in
 //! upstream's order (unassigned before assigned, Pending before Running, not Ready before
-//! Ready, pods doubled up on a node first, shorter-Ready first in log₂ buckets, newer first).
+//! Ready, pods doubled up on a node first, shorter-Ready first in log₂ buckets, more
+//! restarts first, newer first).
 //!
 //! Simplified: creations are not split into slow-start batches (every create succeeds in
-//! the simulator), pod-deletion-cost annotations and restart counts are not ranked yet, and
+//! the simulator), pod-deletion-cost annotations are not ranked, the Unknown phase does not
+//! exist here, and
 //! a deleted pod frees its node at once (no termination grace period).
 
 use crate::cluster::{PodId, PodState, WorkloadId, World};
@@ -116,6 +118,7 @@ pub fn deletion_order(world: &World, w: WorkloadId, now: SimTime) -> Vec<PodId> 
                 ready: p.state == PodState::Ready,
                 neg_rank: u32::MAX - doubled,
                 ready_bucket: p.ready_at.map_or(0, |t| log2_bucket(now.saturating_sub(t))),
+                neg_restarts: u32::MAX - p.restarts,
                 creation_bucket: log2_bucket(now.saturating_sub(p.created_at)),
                 neg_id: u32::MAX - id.0,
             };
@@ -136,6 +139,8 @@ struct RankKey {
     neg_rank: u32,
     /// Ready for less time first (LogarithmicScaleDown buckets).
     ready_bucket: u32,
+    /// More container restarts first.
+    neg_restarts: u32,
     /// Created more recently first.
     creation_bucket: u32,
     /// Newest id first as the final tie-break (upstream uses the pod UID).
@@ -173,6 +178,7 @@ mod tests {
             ready: true,
             neg_rank: u32::MAX - 1,
             ready_bucket: 5,
+            neg_restarts: u32::MAX,
             creation_bucket: 5,
             neg_id: 10,
         };
@@ -197,5 +203,71 @@ mod tests {
         assert!(unassigned < not_ready && not_ready < base);
         assert!(doubled < base);
         assert!(fresh < base);
+    }
+
+    /// A pod as upstream's TestSortingActivePodsWithRanks builds it: ages in seconds
+    /// before `now` (None: not Ready), rank, restarts.
+    fn key(
+        node: bool,
+        running: bool,
+        ready_age: Option<u64>,
+        rank: u32,
+        restarts: u32,
+        created_age: u64,
+    ) -> RankKey {
+        RankKey {
+            assigned: node,
+            running,
+            ready: ready_age.is_some(),
+            neg_rank: u32::MAX - rank,
+            ready_bucket: ready_age.map_or(0, |a| log2_bucket(SimTime::from_secs(a))),
+            neg_restarts: u32::MAX - restarts,
+            creation_bucket: log2_bucket(SimTime::from_secs(created_age)),
+            neg_id: 0,
+        }
+    }
+
+    #[test]
+    fn upstream_sorting_active_pods_with_ranks_cases() {
+        // controller_utils_test.go TestSortingActivePodsWithRanks (the cases without the
+        // Unknown phase and pod-deletion cost, which are not modelled). "lesser" is
+        // deleted first. Ages: now, 2 h, 5 h, 8 h, a month.
+        const MONTH: u64 = 30 * 86_400;
+        let unscheduled = |rank| key(false, false, None, rank, 0, 0);
+        let pending = |rank| key(true, false, None, rank, 0, 0);
+        let not_ready = |rank| key(true, true, None, rank, 0, 0);
+        let ready_now = |rank| key(true, true, Some(0), rank, 0, 0);
+        let ready_then = |rank| key(true, true, Some(MONTH), rank, 0, MONTH);
+        let high_restarts = |rank| key(true, true, Some(0), rank, 9001, 0);
+        let created_then = |rank| key(true, true, Some(0), rank, 0, MONTH);
+        let cases = [
+            (unscheduled(1), pending(2)),
+            (unscheduled(2), pending(1)),
+            (pending(1), not_ready(2)),
+            (not_ready(1), ready_now(1)),
+            (ready_now(1), ready_then(1)),
+            (ready_now(2), ready_then(1)),
+            (high_restarts(1), ready_now(1)),
+            (ready_now(2), high_restarts(1)),
+            (ready_now(1), created_then(1)),
+            (created_then(2), ready_now(1)),
+            // Unscheduled, ready 2 h against 5 h: different log₂ buckets.
+            (
+                key(false, true, Some(7_200), 1, 0, MONTH),
+                key(false, true, Some(18_000), 1, 0, MONTH),
+            ),
+        ];
+        for (i, (lesser, greater)) in cases.iter().enumerate() {
+            assert!(lesser < greater, "case {i}");
+        }
+        // Equal under LogarithmicScaleDown: created 5 h and 8 h ago; ready 5 h and 8 h ago.
+        assert_eq!(
+            key(false, false, None, 1, 0, 18_000),
+            key(false, false, None, 1, 0, 28_800)
+        );
+        assert_eq!(
+            key(false, true, Some(18_000), 1, 0, MONTH),
+            key(false, true, Some(28_800), 1, 0, MONTH)
+        );
     }
 }
