@@ -81,12 +81,17 @@ fn share(cx: &mut Ctx, v: &Spanned<f64>, field: &str) -> f64 {
     }
 }
 
-fn int_or_percent(cx: &mut Ctx, v: &Spanned<IntOrString>, field: &str) -> Option<IntOrPercent> {
+/// Kubernetes' `IntOrString` as a count (0..=1000000) or a percentage (0%..100%).
+pub(super) fn int_or_percent(
+    cx: &mut Ctx,
+    v: &Spanned<IntOrString>,
+    field: &str,
+) -> Option<IntOrPercent> {
     let bad = |cx: &mut Ctx, what: String| {
         cx.err(
             loc(v),
             field,
-            format!("{what} (expected a count such as 1 or a percentage such as \"25%\")"),
+            format!("{what} (expected a count such as 2 or a percentage such as \"50%\")"),
         );
         None
     };

@@ -7,8 +7,8 @@ use super::file::{
     PodSelectorFile, PodSpecFile, PriorityClassFile, SchedulerFile,
 };
 use super::model::{
-    DisruptionBudget, HostPort, IntOrPercent, NodeAffinity, PodAffinityTerm, PodSelector,
-    SelectorRequirement, SelectorTerm, SpreadConstraint, WorkloadSpec,
+    DisruptionBudget, HostPort, NodeAffinity, PodAffinityTerm, PodSelector, SelectorRequirement,
+    SelectorTerm, SpreadConstraint, WorkloadSpec,
 };
 use super::validate::{Ctx, count_in, keyword, keyword_or, loc};
 use crate::cluster::labels::Operator;
@@ -372,27 +372,7 @@ pub(super) fn validate_disruption_budgets(
     for (i, b) in raw.iter().enumerate() {
         let f = format!("podDisruptionBudgets[{i}]");
         let value = |cx: &mut Ctx, v: &serde_saphyr::Spanned<IntOrString>, field: &str| {
-            let bad = |cx: &mut Ctx, what: String| {
-                cx.err(
-                    Some(v.referenced),
-                    format!("{f}.{field}"),
-                    format!("{what} (expected a count such as 2 or a percentage such as \"50%\")"),
-                );
-                None
-            };
-            match &v.value {
-                IntOrString::Int(n) if (0..=1_000_000).contains(n) => {
-                    Some(IntOrPercent::Int(*n as u32))
-                }
-                IntOrString::Int(n) => bad(cx, format!("{n} is out of range")),
-                IntOrString::Str(s) => match s.strip_suffix('%').map(str::parse::<u32>) {
-                    Some(Ok(p)) if p <= 100 => Some(IntOrPercent::Percent(p)),
-                    _ => bad(
-                        cx,
-                        format!("`{s}` is not a count or a percentage from 0% to 100%"),
-                    ),
-                },
-            }
+            super::rollout::int_or_percent(cx, v, &format!("{f}.{field}"))
         };
         let min_available = b
             .min_available

@@ -33,7 +33,6 @@ pub mod estimator;
 pub mod expander;
 
 use crate::cluster::{NodeId, PodState, World};
-use crate::control::scheduler::static_fit_reasons;
 use crate::engine::{SimRng, SimTime};
 use config::AutoscalerConfig;
 use estimator::{PodGroup, Template, binpacking};
@@ -133,27 +132,7 @@ pub struct ClusterAutoscaler {
 impl ClusterAutoscaler {
     /// An autoscaler over `world`'s pools (each pool is a node group with its min and max).
     pub fn new(cfg: AutoscalerConfig, rng: SimRng, world: &World) -> ClusterAutoscaler {
-        let names: Vec<String> = world.resource_names.clone();
-        let misfit: Vec<Vec<String>> = world
-            .specs
-            .iter()
-            .map(|w| {
-                world
-                    .pools
-                    .iter()
-                    .map(|p| {
-                        static_fit_reasons(w, p, &names)
-                            .into_iter()
-                            .next()
-                            .unwrap_or_default()
-                    })
-                    .collect()
-            })
-            .collect();
-        let fits = misfit
-            .iter()
-            .map(|row| row.iter().map(String::is_empty).collect())
-            .collect();
+        let (fits, misfit) = crate::control::scheduler::fit_matrix(world);
         ClusterAutoscaler {
             cfg,
             rng,

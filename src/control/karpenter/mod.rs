@@ -37,7 +37,6 @@ pub mod cron;
 pub mod provision;
 
 use crate::cluster::{NodeId, PodId, PodState, World};
-use crate::control::scheduler::static_fit_reasons;
 use crate::engine::SimTime;
 use config::{
     COMMAND_VALIDATION_DELAY, ConsolidationPolicy, DISRUPTION_POLL, KarpenterConfig,
@@ -125,27 +124,7 @@ pub struct Karpenter {
 impl Karpenter {
     /// Karpenter over `world`'s NodePool pools.
     pub fn new(cfg: KarpenterConfig, world: &World) -> Karpenter {
-        let names = world.resource_names.clone();
-        let misfit: Vec<Vec<String>> = world
-            .specs
-            .iter()
-            .map(|w| {
-                world
-                    .pools
-                    .iter()
-                    .map(|p| {
-                        static_fit_reasons(w, p, &names)
-                            .into_iter()
-                            .next()
-                            .unwrap_or_default()
-                    })
-                    .collect()
-            })
-            .collect();
-        let fits = misfit
-            .iter()
-            .map(|row| row.iter().map(String::is_empty).collect())
-            .collect();
+        let (fits, misfit) = crate::control::scheduler::fit_matrix(world);
         Karpenter {
             claims: vec![0; cfg.node_pools.len()],
             cfg,

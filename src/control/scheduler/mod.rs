@@ -42,6 +42,33 @@ use profile::{FilterPlugin, Profile, Resource, ScorePlugin, Strategy, num_feasib
 use queue::SchedulingQueue;
 use rand::RngExt;
 
+/// For every (workload, pool): why its pods could never run on the pool's nodes (first
+/// reason, empty when they can), and whether they can. The autoscalers decide which node
+/// groups could help a pending pod from it.
+pub fn fit_matrix(world: &World) -> (Vec<Vec<bool>>, Vec<Vec<String>>) {
+    let misfit: Vec<Vec<String>> = world
+        .specs
+        .iter()
+        .map(|w| {
+            world
+                .pools
+                .iter()
+                .map(|p| {
+                    static_fit_reasons(w, p, &world.resource_names)
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect();
+    let fits = misfit
+        .iter()
+        .map(|row| row.iter().map(String::is_empty).collect())
+        .collect();
+    (fits, misfit)
+}
+
 /// Why a pod of `w` could never run on an empty node of `pool`, in upstream wording; empty
 /// when it fits. Validation uses it to reject hopeless scenarios before they run (pool-level
 /// checks only: taints, nodeSelector, resources).
