@@ -320,6 +320,15 @@ pub enum EventKind {
     },
 }
 
+/// The pod's (first) container, as kubelet events name it.
+fn container_name(world: &World, pod: PodId) -> &str {
+    let w = world.pods[pod.0 as usize].workload.0 as usize;
+    world.specs[w]
+        .container_requests
+        .first()
+        .map_or("app", |c| c.name.as_str())
+}
+
 /// The NodePool a Karpenter pool belongs to (its `karpenter.sh/nodepool` label).
 fn nodepool_name(world: &World, pool: u32) -> &str {
     let p = &world.pools[pool as usize];
@@ -458,11 +467,7 @@ impl EventRecord {
                 ),
             ),
             EventKind::Killing { pod, why } => {
-                let w = world.pods[pod.0 as usize].workload.0 as usize;
-                let container = world.specs[w]
-                    .container_requests
-                    .first()
-                    .map_or("app", |c| c.name.as_str());
+                let container = container_name(world, *pod);
                 (
                     "Pod",
                     world.pod_name(*pod),
@@ -652,11 +657,7 @@ impl EventRecord {
                 ),
             ),
             EventKind::BackOff { pod } => {
-                let w = world.pods[pod.0 as usize].workload.0 as usize;
-                let container = world.specs[w]
-                    .container_requests
-                    .first()
-                    .map_or("app", |c| c.name.as_str());
+                let container = container_name(world, *pod);
                 (
                     "Pod",
                     world.pod_name(*pod),
