@@ -159,7 +159,7 @@ fn run(args: RunArgs) -> ExitCode {
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let summary = match kubesim::report::write_run(&out_dir, &output) {
+    let summary = match kubesim::report::write_report(&out_dir, &output) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

@@ -1500,6 +1500,12 @@ impl Simulation {
             .tick(&mut self.world, self.last_tick, now, &mut self.recorder);
         self.probe_tick(now);
         self.vpa.observe(&self.world, now);
+        crate::cost::allocation::sample_requests(
+            &self.world,
+            &self.scenario,
+            &mut self.recorder,
+            now.saturating_sub(self.last_tick),
+        );
         for (p, nodes) in self.world.pool_nodes.iter().enumerate() {
             let mut row = NodeRow {
                 time: now,

@@ -155,9 +155,11 @@ fn a_single_pod_behaves_like_an_mm1_queue() {
 fn cost_is_node_hours_times_the_catalog_price() {
     let dir = run_scenario("scenarios/quickstart.yaml", &[]);
     let s = summary(&dir);
-    // Three m5.xlarge at $0.192/h for two hours.
+    // Three m5.xlarge at $0.192/h for two hours, and EKS's $0.10/h control plane.
     assert_eq!(f(&s["node_hours"]), 6.0);
-    assert!((f(&s["cost_total_usd"]) - 3.0 * 0.192 * 2.0).abs() < 1e-9);
+    assert!((f(&s["cost_nodes_usd"]) - 3.0 * 0.192 * 2.0).abs() < 1e-9);
+    assert!((f(&s["cost_control_plane_usd"]) - 0.10 * 2.0).abs() < 1e-9);
+    assert!((f(&s["cost_total_usd"]) - (3.0 * 0.192 * 2.0 + 0.2)).abs() < 1e-9);
     assert_eq!(
         (s["nodes_min"].as_u64(), s["nodes_max"].as_u64()),
         (Some(3), Some(3))

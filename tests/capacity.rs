@@ -241,7 +241,7 @@ fn an_instance_is_billed_at_least_the_providers_minimum() {
     let s = crate::util::summary(&dir);
     let hours = s["node_hours"].as_f64().expect("node_hours");
     assert!((hours - 670.0 / 3600.0).abs() < 1e-5, "{hours}");
-    let cost = s["cost_total_usd"].as_f64().expect("cost");
+    let cost = s["cost_nodes_usd"].as_f64().expect("cost");
     assert!((cost - 670.0 * 0.29678 / 3600.0).abs() < 1e-5, "{cost}");
 }
 

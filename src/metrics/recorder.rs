@@ -21,6 +21,9 @@ pub struct TimeseriesRow {
     pub rps_served: f64,
     /// Failed, per second.
     pub rps_failed: f64,
+    /// What the serving pods could sustain, requests per second (their concurrency,
+    /// capped by their cores, over the CPU per request).
+    pub rps_capacity: f64,
     /// CPU used ÷ CPU requested by ready pods.
     pub cpu_utilization: f64,
     /// p99 response time of the tick's served requests, ms.
@@ -65,6 +68,28 @@ pub struct WorkloadTotals {
     pub latency: LatencyHistogram,
     /// Readiness over the run.
     pub uptime: crate::cluster::endpoints::Uptime,
+    /// CPU its pods used, core-seconds (the part of its requests it did not use is slack
+    /// in the cost report).
+    pub cpu_used_core_s: f64,
+    /// Memory its pods used, byte-seconds.
+    pub memory_used_byte_s: f64,
+}
+
+/// Requests held over time: the numerator of a cost allocation.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RequestIntegral {
+    /// Milli-cores × milliseconds.
+    pub cpu_milli_ms: u128,
+    /// Bytes × milliseconds.
+    pub memory_byte_ms: u128,
+}
+
+impl RequestIntegral {
+    /// Adds `cpu_milli` and `memory_bytes` held for `ms`.
+    pub fn add(&mut self, cpu_milli: u64, memory_bytes: u64, ms: u64) {
+        self.cpu_milli_ms += u128::from(cpu_milli) * u128::from(ms);
+        self.memory_byte_ms += u128::from(memory_bytes) * u128::from(ms);
+    }
 }
 
 /// Everything measured in one run.
@@ -95,6 +120,12 @@ pub struct Recorder {
     pub pool_node_ms: Vec<u128>,
     pool_nodes_now: Vec<u32>,
     pool_last_change: Vec<SimTime>,
+    /// Requests of each workload's bound pods on each pool, sampled at every metrics tick
+    /// (the way OpenCost samples Prometheus): `[workload × pools + pool]`, milli-core and
+    /// byte × milliseconds. The basis of cost allocation.
+    pub requested: Vec<RequestIntegral>,
+    /// The same for the DaemonSet pods on each pool's nodes.
+    pub daemon_requested: Vec<RequestIntegral>,
     /// Fewest nodes at any time.
     pub nodes_min: u32,
     /// Most nodes at any time.
@@ -107,6 +138,8 @@ impl Recorder {
         let total: u32 = initial_nodes.iter().sum();
         Recorder {
             workloads: vec![WorkloadTotals::default(); workloads],
+            requested: vec![RequestIntegral::default(); workloads * initial_nodes.len()],
+            daemon_requested: vec![RequestIntegral::default(); initial_nodes.len()],
             pool_node_ms: vec![0; initial_nodes.len()],
             pool_nodes_now: initial_nodes.to_vec(),
             pool_last_change: vec![SimTime::ZERO; initial_nodes.len()],

@@ -32,10 +32,38 @@ pub struct Series {
     pub right_axis: bool,
     /// Drawn as steps (a count that holds until it changes) rather than straight segments.
     pub steps: bool,
+    /// Dashed (a target or a bound rather than a measurement).
+    pub dashed: bool,
 }
 
-/// A chart: a title, axis labels and its lines.
+impl Series {
+    /// A solid line on the left axis.
+    pub fn line(label: &str, points: Vec<(f64, f64)>, color: (u8, u8, u8)) -> Series {
+        Series {
+            label: label.to_string(),
+            points,
+            color,
+            right_axis: false,
+            steps: false,
+            dashed: false,
+        }
+    }
+}
+
+/// A filled band from 0 up to `points` (stacked charts pass cumulative tops, the highest
+/// first, so each band paints over the one above it).
 #[derive(Debug, Clone)]
+pub struct Area {
+    /// Legend text.
+    pub label: String,
+    /// (x, top) points in x order.
+    pub points: Vec<(f64, f64)>,
+    /// Fill colour (r, g, b).
+    pub color: (u8, u8, u8),
+}
+
+/// A chart: a title, axis labels, filled areas and lines.
+#[derive(Debug, Clone, Default)]
 pub struct LineChart {
     /// Title.
     pub title: String,
@@ -47,6 +75,12 @@ pub struct LineChart {
     pub y2_label: String,
     /// Lines.
     pub series: Vec<Series>,
+    /// Filled areas, drawn before the lines in the order given.
+    pub areas: Vec<Area>,
+    /// The left axis's range (default: 0 to a little above the highest value).
+    pub y_range: Option<(f64, f64)>,
+    /// Legend in the lower left corner (for lines that hug the top, like availability).
+    pub legend_low: bool,
 }
 
 /// The upper end of an axis holding `max`: a little headroom, never empty.
@@ -75,88 +109,157 @@ pub fn render_svg(chart: &LineChart, width: u32, height: u32) -> Result<String, 
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let xs = chart
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.0));
-        let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-            (a.min(x), b.max(x))
-        });
-        let (x0, x1) = if x0 < x1 { (x0, x1) } else { (0.0, 1.0) };
-        let top = |right: bool| {
-            axis_top(
-                chart
-                    .series
-                    .iter()
-                    .filter(|s| s.right_axis == right)
-                    .flat_map(|s| s.points.iter().map(|p| p.1))
-                    .fold(0.0, f64::max),
-            )
-        };
-        let mut builder = ChartBuilder::on(&root);
-        builder
-            .caption(&chart.title, (FAMILY, 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(56)
-            .right_y_label_area_size(56);
-        let mut ctx = builder
-            .build_cartesian_2d(x0..x1, 0.0..top(false))
-            .map_err(|e| e.to_string())?
-            .set_secondary_coord(x0..x1, 0.0..top(true));
-        let whole = |v: &f64| format!("{v:.0}");
-        let fine = |v: &f64| format!("{v:.1}");
-        let left_fmt: &dyn Fn(&f64) -> String = if top(false) >= 5.0 { &whole } else { &fine };
-        let right_fmt: &dyn Fn(&f64) -> String = if top(true) >= 5.0 { &whole } else { &fine };
-        ctx.configure_mesh()
-            .x_label_formatter(&whole)
-            .y_label_formatter(left_fmt)
-            .x_desc(chart.x_label.as_str())
-            .y_desc(chart.y_label.as_str())
-            .label_style((FAMILY, 13))
-            .axis_desc_style((FAMILY, 14))
-            .light_line_style(RGBColor(248, 248, 248))
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()
-            .map_err(|e| e.to_string())?;
-        if chart.series.iter().any(|s| s.right_axis) {
-            ctx.configure_secondary_axes()
-                .y_label_formatter(right_fmt)
-                .y_desc(chart.y2_label.as_str())
-                .label_style((FAMILY, 13))
-                .axis_desc_style((FAMILY, 14))
-                .draw()
-                .map_err(|e| e.to_string())?;
-        }
-        for s in &chart.series {
-            let (r, g, b) = s.color;
-            let style = ShapeStyle::from(&RGBColor(r, g, b)).stroke_width(2);
-            let points = if s.steps {
-                stepped(&s.points)
-            } else {
-                s.points.clone()
-            };
-            let line = LineSeries::new(points, style);
-            let anno = if s.right_axis {
-                ctx.draw_secondary_series(line)
-            } else {
-                ctx.draw_series(line)
-            }
-            .map_err(|e| e.to_string())?;
-            anno.label(s.label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
-        }
-        ctx.configure_series_labels()
-            .label_font((FAMILY, 13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
+        draw(&root, chart)?;
     }
     Ok(svg)
+}
+
+/// Renders the chart as a PNG image of `width` × `height` pixels (the same drawing as the
+/// SVG, rasterized with the embedded font: the same bytes on any machine).
+pub fn render_png(chart: &LineChart, width: u32, height: u32) -> Result<Vec<u8>, String> {
+    register_font();
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        draw(&root, chart)?;
+    }
+    let mut png_bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png_bytes, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(&rgb).map_err(|e| e.to_string())?;
+    }
+    Ok(png_bytes)
+}
+
+/// Draws `chart` on any plotters backend.
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    chart: &LineChart,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let xs = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .chain(
+            chart
+                .areas
+                .iter()
+                .flat_map(|a| a.points.iter().map(|p| p.0)),
+        );
+    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
+    let (x0, x1) = if x0 < x1 { (x0, x1) } else { (0.0, 1.0) };
+    let top = |right: bool| {
+        let lines = chart
+            .series
+            .iter()
+            .filter(|s| s.right_axis == right)
+            .flat_map(|s| s.points.iter().map(|p| p.1));
+        let areas = chart
+            .areas
+            .iter()
+            .filter(|_| !right)
+            .flat_map(|a| a.points.iter().map(|p| p.1));
+        axis_top(lines.chain(areas).fold(0.0, f64::max))
+    };
+    let (y0, y1) = chart
+        .y_range
+        .filter(|(a, b)| a.is_finite() && b.is_finite() && a < b)
+        .unwrap_or((0.0, top(false)));
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(&chart.title, (FAMILY, 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .right_y_label_area_size(if chart.series.iter().any(|s| s.right_axis) {
+            64
+        } else {
+            12
+        });
+    let mut ctx = builder
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| e.to_string())?
+        .set_secondary_coord(x0..x1, 0.0..top(true));
+    let whole = |v: &f64| format!("{v:.0}");
+    let fine = |v: &f64| format!("{v:.1}");
+    let finer = |v: &f64| format!("{v:.2}");
+    let finest = |v: &f64| format!("{v:.3}");
+    let span = y1 - y0;
+    let left_fmt: &dyn Fn(&f64) -> String = if span >= 5.0 {
+        &whole
+    } else if span >= 0.5 {
+        &fine
+    } else if span >= 0.05 {
+        &finer
+    } else {
+        &finest
+    };
+    let right_fmt: &dyn Fn(&f64) -> String = if top(true) >= 5.0 { &whole } else { &fine };
+    ctx.configure_mesh()
+        .x_label_formatter(&whole)
+        .y_label_formatter(left_fmt)
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        .label_style((FAMILY, 13))
+        .axis_desc_style((FAMILY, 14))
+        .light_line_style(RGBColor(248, 248, 248))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    if chart.series.iter().any(|s| s.right_axis) {
+        ctx.configure_secondary_axes()
+            .y_label_formatter(right_fmt)
+            .y_desc(chart.y2_label.as_str())
+            .label_style((FAMILY, 13))
+            .axis_desc_style((FAMILY, 14))
+            .draw()
+            .map_err(|e| e.to_string())?;
+    }
+    for a in &chart.areas {
+        let (r, g, b) = a.color;
+        let fill = RGBColor(r, g, b);
+        ctx.draw_series(AreaSeries::new(stepped(&a.points), 0.0, fill.filled()).border_style(fill))
+            .map_err(|e| e.to_string())?
+            .label(a.label.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], fill.filled()));
+    }
+    for s in &chart.series {
+        let (r, g, b) = s.color;
+        let style = ShapeStyle::from(&RGBColor(r, g, b)).stroke_width(2);
+        let points = if s.steps {
+            stepped(&s.points)
+        } else {
+            s.points.clone()
+        };
+        let anno = match (s.dashed, s.right_axis) {
+            (true, false) => ctx.draw_series(DashedLineSeries::new(points, 8, 5, style)),
+            (true, true) => ctx.draw_secondary_series(DashedLineSeries::new(points, 8, 5, style)),
+            (false, false) => ctx.draw_series(LineSeries::new(points, style)),
+            (false, true) => ctx.draw_secondary_series(LineSeries::new(points, style)),
+        }
+        .map_err(|e| e.to_string())?;
+        anno.label(s.label.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+    }
+    ctx.configure_series_labels()
+        .label_font((FAMILY, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .position(if chart.legend_low {
+            SeriesLabelPosition::LowerLeft
+        } else {
+            SeriesLabelPosition::UpperLeft
+        })
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -176,6 +279,7 @@ mod tests {
                     color: (30, 100, 200),
                     right_axis: false,
                     steps: true,
+                    dashed: false,
                 },
                 Series {
                     label: "offered rps".into(),
@@ -183,8 +287,16 @@ mod tests {
                     color: (200, 80, 30),
                     right_axis: true,
                     steps: false,
+                    dashed: true,
                 },
             ],
+            areas: vec![Area {
+                label: "nodes".into(),
+                points: vec![(0.0, 2.0), (10.0, 4.0), (20.0, 4.0)],
+                color: (200, 220, 240),
+            }],
+            y_range: None,
+            legend_low: false,
         }
     }
 
@@ -197,6 +309,16 @@ mod tests {
         }
         assert!(a.contains("<polyline"));
         assert_eq!(a, render_svg(&chart(), 640, 360).expect("svg"));
+    }
+
+    #[test]
+    fn png_is_a_deterministic_image_of_the_requested_size() {
+        let a = render_png(&chart(), 320, 200).expect("png");
+        assert_eq!(&a[..8], b"\x89PNG\r\n\x1a\n");
+        // IHDR: width and height, big-endian, right after the 8-byte signature and the
+        // chunk's length and type.
+        assert_eq!(&a[16..24], &[0, 0, 1, 64, 0, 0, 0, 200]);
+        assert_eq!(a, render_png(&chart(), 320, 200).expect("png"));
     }
 
     #[test]

@@ -5,8 +5,14 @@
 
 pub mod atomic;
 pub mod chart;
+pub mod charts;
 pub mod csv;
+pub mod html;
+pub mod incidents;
+pub mod openmetrics;
+pub mod render;
 pub mod summary;
+pub mod tables;
 
 use crate::sim::RunOutput;
 use atomic::write_atomic_with;
@@ -16,10 +22,11 @@ use std::path::{Path, PathBuf};
 use summary::{Summary, summarize};
 
 /// Files a run writes, in the order they are written.
-pub const RUN_FILES: [&str; 8] = [
+pub const RUN_FILES: [&str; 9] = [
     "summary.json",
     "summary.csv",
     "workloads.csv",
+    "costs.csv",
     "timeseries.csv",
     "nodes.csv",
     "events.csv",
@@ -37,14 +44,23 @@ pub struct ReportError {
     pub source: std::io::Error,
 }
 
-/// Renders and writes every run file into `dir` (created if missing); returns the summary.
+/// Writes a run's whole report into `dir`: the data files, then the incidents, charts and
+/// index.html rendered from them; returns the summary.
+pub fn write_report(dir: &Path, out: &RunOutput) -> Result<Summary, render::RenderError> {
+    let summary = write_run(dir, out)?;
+    render::render_dir(dir)?;
+    Ok(summary)
+}
+
+/// Renders and writes every run data file into `dir` (created if missing); returns the
+/// summary.
 pub fn write_run(dir: &Path, out: &RunOutput) -> Result<Summary, ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError {
         path: dir.to_path_buf(),
         source,
     })?;
     let summary = summarize(out);
-    let files: [(&str, Render); 8] = [
+    let files: [(&str, Render); 9] = [
         ("summary.json", |_, s, w| {
             w.write_all(summary_json(s).as_bytes())
         }),
@@ -53,6 +69,9 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<Summary, ReportError> {
         }),
         ("workloads.csv", |o, _, w| {
             w.write_all(workloads_csv(o).as_bytes())
+        }),
+        ("costs.csv", |o, _, w| {
+            w.write_all(costs_csv(&summary::cost_report(o)).as_bytes())
         }),
         ("timeseries.csv", |o, _, w| timeseries_csv(o, w)),
         ("nodes.csv", |o, _, w| nodes_csv(o, w)),
@@ -66,68 +85,25 @@ pub fn write_run(dir: &Path, out: &RunOutput) -> Result<Summary, ReportError> {
         write_atomic_with(&path, |w| render(out, &summary, w))
             .map_err(|source| ReportError { path, source })?;
     }
-    for (name, svg) in replica_charts(out) {
-        let path = dir.join(name);
-        write_atomic_with(&path, |w| w.write_all(svg.as_bytes()))
-            .map_err(|source| ReportError { path, source })?;
-    }
+    let path = dir.join("scenario.yaml");
+    write_atomic_with(&path, |w| w.write_all(scenario_yaml(out).as_bytes()))
+        .map_err(|source| ReportError { path, source })?;
     Ok(summary)
 }
 
-/// Most replica charts one run writes (the first workloads with an HPA).
-pub const MAX_REPLICA_CHARTS: usize = 20;
-
-/// `replicas-<workload>.svg` for each workload with an HPA: desired and Ready replicas
-/// (left axis) against offered requests per second (right axis) over the run.
-pub fn replica_charts(out: &RunOutput) -> Vec<(String, String)> {
-    let scaled: Vec<usize> = (0..out.scenario.workloads.len())
-        .filter(|&w| out.scenario.workloads[w].hpa.is_some())
-        .take(MAX_REPLICA_CHARTS)
-        .collect();
-    let mut charts = Vec::new();
-    for w in scaled {
-        let spec = &out.scenario.workloads[w];
-        let rows = out
-            .recorder
-            .timeseries
-            .iter()
-            .filter(|r| r.workload as usize == w);
-        let (mut desired, mut ready, mut rps) = (Vec::new(), Vec::new(), Vec::new());
-        for r in rows {
-            let m = r.time.as_secs_f64() / 60.0;
-            desired.push((m, f64::from(r.replicas_desired)));
-            ready.push((m, f64::from(r.replicas_ready)));
-            rps.push((m, r.rps_offered));
-        }
-        let series = |label: &str, points, color, right_axis, steps| chart::Series {
-            label: label.to_string(),
-            points,
-            color,
-            right_axis,
-            steps,
-        };
-        let chart = chart::LineChart {
-            title: format!("{}: replicas and load", spec.name),
-            x_label: "minutes since start".into(),
-            y_label: "pods".into(),
-            y2_label: "offered requests/s".into(),
-            series: vec![
-                series(
-                    "offered requests/s (right)",
-                    rps,
-                    (160, 160, 160),
-                    true,
-                    false,
-                ),
-                series("desired replicas", desired, (31, 119, 180), false, true),
-                series("Ready replicas", ready, (44, 160, 44), false, true),
-            ],
-        };
-        if let Ok(svg) = chart::render_svg(&chart, 900, 420) {
-            charts.push((format!("replicas-{}.svg", spec.name), svg));
-        }
+/// scenario.yaml: the scenario as written, headed by the seed and `--set` overrides the
+/// run used, so the report says exactly what produced it.
+fn scenario_yaml(out: &RunOutput) -> String {
+    let s = &out.scenario;
+    let mut text = format!("# kubesim run of {} with seed {}\n", s.source, s.seed);
+    for o in &s.overrides {
+        text.push_str(&format!("# --set {o}\n"));
     }
-    charts
+    text.push_str(&s.source_text);
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 /// Streams one run file's text.
@@ -175,6 +151,8 @@ fn workloads_csv(out: &RunOutput) -> String {
         "error_budget_spent",
         "uptime",
         "uptime_budget",
+        "downtime_minutes",
+        "entry",
     ]);
     for w in summary::workload_summaries(out) {
         b.field(&w.name)
@@ -188,9 +166,109 @@ fn workloads_csv(out: &RunOutput) -> String {
             .opt_float(w.latency_p99_ms, 3)
             .opt_float(w.error_budget_spent, 6)
             .opt_float(w.uptime, 6)
-            .opt_float(w.uptime_budget, 6);
+            .opt_float(w.uptime_budget, 6)
+            .float(w.downtime_minutes, 3)
+            .field(if w.entry { "true" } else { "false" });
         b.end_row();
     }
+    b.finish()
+}
+
+/// The bill, line by line: pools, spot vs on-demand, the control plane, each workload's
+/// allocation, the DaemonSets, idle capacity and the total. `share` is of the total.
+pub fn costs_csv(bill: &crate::cost::allocation::CostReport) -> String {
+    use crate::cost::allocation::WorkloadCost;
+    use crate::scenario::CapacityType;
+    let mut b = CsvBuilder::with_header(&[
+        "scope",
+        "name",
+        "instance_type",
+        "capacity_type",
+        "node_hours",
+        "cpu_core_hours",
+        "memory_gib_hours",
+        "cost_usd",
+        "cost_unused_usd",
+        "share",
+        "requests_served",
+        "cost_per_million_requests_usd",
+    ]);
+    let total = bill.total_usd();
+    let share = |usd: f64| if total > 0.0 { usd / total } else { 0.0 };
+    for p in &bill.pools {
+        b.field("pool")
+            .field(&p.pool)
+            .field(&p.instance_type)
+            .field(p.capacity_type.as_str())
+            .float(p.node_hours, 6)
+            .field("")
+            .field("")
+            .float(p.usd, 6)
+            .field("")
+            .float(share(p.usd), 6)
+            .field("")
+            .field("");
+        b.end_row();
+    }
+    for kind in [CapacityType::OnDemand, CapacityType::Spot] {
+        let hours: f64 = bill
+            .pools
+            .iter()
+            .filter(|p| p.capacity_type == kind)
+            .map(|p| p.node_hours)
+            .sum();
+        let usd = bill.capacity_usd(kind);
+        b.field("capacity_type")
+            .field(kind.as_str())
+            .field("")
+            .field(kind.as_str())
+            .float(hours, 6)
+            .field("")
+            .field("")
+            .float(usd, 6)
+            .field("")
+            .float(share(usd), 6)
+            .field("")
+            .field("");
+        b.end_row();
+    }
+    let simple = |b: &mut CsvBuilder, scope: &str, usd: f64| {
+        b.field(scope)
+            .field(scope)
+            .field("")
+            .field("")
+            .field("")
+            .field("")
+            .field("")
+            .float(usd, 6)
+            .field("")
+            .float(share(usd), 6)
+            .field("")
+            .field("");
+        b.end_row();
+    };
+    simple(&mut b, "control_plane", bill.control_plane_usd);
+    let allocated = |b: &mut CsvBuilder, scope: &str, w: &WorkloadCost| {
+        b.field(scope)
+            .field(&w.name)
+            .field("")
+            .field("")
+            .field("")
+            .float(w.cpu_core_hours, 6)
+            .float(w.memory_gib_hours, 6)
+            .float(w.usd, 6)
+            .float(w.unused_usd, 6)
+            .float(share(w.usd), 6)
+            .int(w.requests_served.round() as u64)
+            .opt_float(w.per_million_requests(), 6);
+        b.end_row();
+    };
+    for w in &bill.workloads {
+        allocated(&mut b, "workload", w);
+    }
+    allocated(&mut b, "daemonsets", &bill.daemon_sets);
+    simple(&mut b, "idle", bill.idle_usd);
+    simple(&mut b, "total", total);
     b.finish()
 }
 
@@ -205,6 +283,7 @@ fn timeseries_csv(out: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
         "rps_failed",
         "cpu_utilization",
         "latency_p99_ms",
+        "rps_capacity",
     ]);
     for r in &out.recorder.timeseries {
         b.display(r.time)
@@ -215,7 +294,8 @@ fn timeseries_csv(out: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
             .float(r.rps_served, 3)
             .float(r.rps_failed, 3)
             .float(r.cpu_utilization, 4)
-            .opt_float(r.latency_p99_ms, 3);
+            .opt_float(r.latency_p99_ms, 3)
+            .float(r.rps_capacity, 3);
         b.end_row();
         b.spill(w)?;
     }

@@ -1,13 +1,14 @@
 //! The run summary: the numbers users script against (summary.json / summary.csv) and the
 //! short verdict printed on the terminal. Keys and meanings are fixed by CONTRACT.md.
 
-use crate::cost::pool_costs;
+use crate::cost::allocation::{CostReport, allocate};
 use crate::metrics::histogram::LatencyHistogram;
+use crate::scenario::CapacityType;
 use crate::sim::RunOutput;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// summary.json, key for key.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,
@@ -54,6 +55,26 @@ pub struct Summary {
     pub error_budget_spent: Option<f64>,
     /// Lowest per-workload uptime: fraction of its lifetime with at least one Ready pod.
     pub uptime_min: Option<f64>,
+    /// Nodes' part of `cost_total_usd`.
+    pub cost_nodes_usd: f64,
+    /// Spot nodes.
+    pub cost_spot_usd: f64,
+    /// On-demand nodes.
+    pub cost_on_demand_usd: f64,
+    /// The managed control plane's fee.
+    pub cost_control_plane_usd: f64,
+    /// Node cost no pod requested (idle capacity).
+    pub cost_idle_usd: f64,
+    /// Node cost workloads requested but did not use.
+    pub cost_unused_usd: f64,
+    /// Node cost of the `headroom:` placeholder pods.
+    pub cost_headroom_usd: f64,
+    /// Total cost per million requests served (null when none were).
+    pub cost_per_million_requests_usd: Option<f64>,
+    /// The scenario's availability objective (null without one).
+    pub slo_availability: Option<f64>,
+    /// The scenario's p99 latency objective, ms (null without one).
+    pub slo_latency_p99_ms: Option<f64>,
 }
 
 /// The share of the error budget `failed` used: failed ÷ (offered × (1 − target)).
@@ -117,6 +138,11 @@ pub struct WorkloadSummary {
     /// Fraction with at least its PodDisruptionBudget's minimum available (None without
     /// a budget).
     pub uptime_budget: Option<f64>,
+    /// Minutes of its lifetime without a Ready pod.
+    pub downtime_minutes: f64,
+    /// Whether users call it directly (no other workload calls it): its requests are the
+    /// users' requests.
+    pub entry: bool,
 }
 
 fn counts(offered: f64, failed: f64) -> (u64, u64, u64, f64) {
@@ -135,6 +161,12 @@ fn ms(h: &LatencyHistogram, q: f64) -> Option<f64> {
     h.quantile(q).map(|s| round(s * 1000.0, 3))
 }
 
+/// The run's bill and its allocation to workloads.
+pub fn cost_report(out: &RunOutput) -> CostReport {
+    let served: Vec<f64> = out.recorder.workloads.iter().map(|w| w.served).collect();
+    allocate(&out.scenario, &out.recorder, &served)
+}
+
 /// Computes the summary of a finished run.
 pub fn summarize(out: &RunOutput) -> Summary {
     let rec = &out.recorder;
@@ -149,9 +181,9 @@ pub fn summarize(out: &RunOutput) -> Summary {
         }
     }
     let (offered, served, failed, availability) = counts(offered, failed);
-    let costs = pool_costs(&out.scenario.pools, rec);
-    let node_hours: f64 = costs.iter().map(|c| c.0).sum();
-    let cost: f64 = costs.iter().map(|c| c.1).sum();
+    let bill = cost_report(out);
+    let node_hours: f64 = bill.pools.iter().map(|p| p.node_hours).sum();
+    let cost = bill.total_usd();
     let duration_h = out.scenario.duration.as_secs_f64() / 3600.0;
     let p99 = ms(&merged, 0.99);
     let slo_met = out.scenario.slo.map(|slo| {
@@ -200,16 +232,32 @@ pub fn summarize(out: &RunOutput) -> Summary {
             .filter_map(|w| fraction(w.uptime.up_ms, w.uptime.exists_ms))
             .reduce(f64::min)
             .map(|u| round(u, 6)),
+        cost_nodes_usd: round(bill.nodes_usd(), 6),
+        cost_spot_usd: round(bill.capacity_usd(CapacityType::Spot), 6),
+        cost_on_demand_usd: round(bill.capacity_usd(CapacityType::OnDemand), 6),
+        cost_control_plane_usd: round(bill.control_plane_usd, 6),
+        cost_idle_usd: round(bill.idle_usd, 6),
+        cost_unused_usd: round(bill.unused_usd(), 6),
+        cost_headroom_usd: round(bill.headroom_usd(), 6),
+        cost_per_million_requests_usd: (served > 0).then(|| round(cost / served as f64 * 1e6, 6)),
+        slo_availability: out
+            .scenario
+            .slo
+            .and_then(|s| s.availability)
+            .map(|a| round(a, 9)),
+        slo_latency_p99_ms: out.scenario.slo.and_then(|s| s.latency_p99_ms),
     }
 }
 
 /// Per-workload outcomes in scenario order.
 pub fn workload_summaries(out: &RunOutput) -> Vec<WorkloadSummary> {
+    let entry = entry_workloads(out);
     out.recorder
         .workloads
         .iter()
         .zip(&out.scenario.workloads)
-        .map(|(t, spec)| {
+        .zip(entry)
+        .map(|((t, spec), entry)| {
             let (offered, _, failed, availability) = counts(t.offered, t.failed);
             let has_budget = out
                 .scenario
@@ -236,6 +284,9 @@ pub fn workload_summaries(out: &RunOutput) -> Vec<WorkloadSummary> {
                 } else {
                     None
                 },
+                downtime_minutes: t.uptime.exists_ms.saturating_sub(t.uptime.up_ms) as f64
+                    / 60_000.0,
+                entry,
             }
         })
         .collect()

@@ -660,3 +660,38 @@ pub(super) fn apply_daemon_sets(
         }
     }
 }
+
+/// The managed control plane's fee per hour when the scenario names none: EKS and GKE
+/// charge $0.10 per cluster-hour (standard support; GKE's free-tier credit is not applied),
+/// AKS's free tier and OKE's basic clusters nothing.
+pub fn default_control_plane_fee(provider: &str) -> f64 {
+    match provider {
+        "aws" | "gcp" => 0.10,
+        _ => 0.0,
+    }
+}
+
+/// `cluster.controlPlane.pricePerHour`, or the default of the pools' provider (nothing when
+/// the pools are custom or come from several clouds).
+pub(super) fn control_plane_fee(
+    cx: &mut Ctx,
+    cp: Option<&super::file::ControlPlaneFile>,
+    pools: &[crate::scenario::model::PoolSpec],
+) -> f64 {
+    if let Some(p) = cp.and_then(|c| c.price_per_hour.as_ref()) {
+        if p.value.is_finite() && p.value >= 0.0 {
+            return p.value;
+        }
+        cx.err(
+            loc(p),
+            "cluster.controlPlane.pricePerHour",
+            format!("{} must be a price of 0 or more", p.value),
+        );
+        return 0.0;
+    }
+    let mut providers = pools.iter().map(|p| p.provider.as_str());
+    match providers.next() {
+        Some(first) if providers.all(|p| p == first) => default_control_plane_fee(first),
+        _ => 0.0,
+    }
+}

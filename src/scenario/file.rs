@@ -167,6 +167,16 @@ pub struct ClusterFile {
     /// pools they name (default: all).
     #[serde(default)]
     pub daemon_sets: Vec<super::capacity::DaemonSetFile>,
+    /// The managed control plane's fee (default: the provider's standard tier).
+    pub control_plane: Option<ControlPlaneFile>,
+}
+
+/// `cluster.controlPlane`: what the managed control plane costs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ControlPlaneFile {
+    /// Fee per cluster-hour, USD.
+    pub price_per_hour: Option<Spanned<f64>>,
 }
 
 /// One node pool (an EKS managed node group, a GKE node pool, an AKS agent pool).

@@ -279,6 +279,12 @@ fn type_pool(np: &NodePoolFile, it: &InstanceType, spot: bool, reserve: bool) ->
         billing_minimum: SimTime::from_secs(60),
         karpenter: None,
         failures: None,
+        provider: it.provider.to_string(),
+        capacity_type: if spot {
+            super::model::CapacityType::Spot
+        } else {
+            super::model::CapacityType::OnDemand
+        },
     }
 }
 

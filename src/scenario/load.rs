@@ -118,7 +118,10 @@ pub fn load_str(
     } else {
         apply_sets(file, text, sets)?
     };
-    validate(raw, file, base_dir, &Catalog::builtin()).map_err(with_source)
+    let mut scenario = validate(raw, file, base_dir, &Catalog::builtin()).map_err(with_source)?;
+    scenario.source_text = text.to_string();
+    scenario.overrides = sets.iter().map(|s| s.text.clone()).collect();
+    Ok(scenario)
 }
 
 /// Parser options: `yes`/`on` are strings, not booleans (YAML 1.2 behaviour).

@@ -20,6 +20,7 @@ pub mod suggest;
 mod traffic;
 pub mod validate;
 
+pub use capacity::HEADROOM_WORKLOAD;
 pub use error::{InputError, InputErrors};
 pub use load::{
     QUICKSTART_SOURCE, QUICKSTART_YAML, SetOverride, load_path, load_quickstart, load_str,

@@ -17,6 +17,11 @@ pub struct Scenario {
     pub description: String,
     /// Where it came from (a path or `<embedded quickstart>`), for messages.
     pub source: String,
+    /// The scenario file's text, as written (reports show what produced them); `--set`
+    /// overrides are listed in `overrides`.
+    pub source_text: String,
+    /// The `--set KEY=VALUE` overrides applied, as given.
+    pub overrides: Vec<String>,
     /// Simulated time to run.
     pub duration: SimTime,
     /// Root seed of every random stream.
@@ -25,6 +30,9 @@ pub struct Scenario {
     pub request_model: RequestModel,
     /// Readiness change → kube-proxy routing by it.
     pub endpoint_delay: SimTime,
+    /// The managed control plane's fee per hour (EKS, GKE: $0.10; AKS free tier, OKE basic:
+    /// 0), billed for the whole run.
+    pub control_plane_usd_per_hour: f64,
     /// Interval of metric samples and traffic steps.
     pub metrics_tick: SimTime,
     /// Initial pods are Ready at time 0.
@@ -110,6 +118,31 @@ pub struct PoolSpec {
     pub karpenter: Option<u32>,
     /// Random node failures of this pool (None: nodes only fail when `faults` says so).
     pub failures: Option<super::faults::NodeFailures>,
+    /// The cloud selling the nodes (`aws`, `gcp`, `azure`, `oci`; empty for a custom pool):
+    /// it sets the managed control plane's default fee.
+    pub provider: String,
+    /// Spot or on-demand: cost reports split the bill by it.
+    pub capacity_type: CapacityType,
+}
+
+/// How a pool's nodes are bought: the cost report splits spot from on-demand spending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CapacityType {
+    /// Pay as you go at the list price.
+    #[default]
+    OnDemand,
+    /// Spare capacity at a discount, interruptible.
+    Spot,
+}
+
+impl CapacityType {
+    /// The name in reports, as Karpenter's `karpenter.sh/capacity-type` label spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CapacityType::OnDemand => "on-demand",
+            CapacityType::Spot => "spot",
+        }
+    }
 }
 
 /// One version of a workload's pod template.

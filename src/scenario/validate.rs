@@ -258,6 +258,8 @@ pub fn validate(
     {
         workloads.push(w);
     }
+    let control_plane_usd_per_hour =
+        super::capacity::control_plane_fee(&mut cx, raw.cluster.control_plane.as_ref(), &pools);
     if cx.errors.is_empty() {
         // Only meaningful when pools and pods parsed cleanly; otherwise it repeats them.
         check_fit(&mut cx, &raw.workloads.value, &workloads, &pools);
@@ -270,10 +272,13 @@ pub fn validate(
         name: raw.name.value,
         description: raw.description.unwrap_or_default(),
         source: file.to_string(),
+        source_text: String::new(),
+        overrides: Vec::new(),
         duration,
         seed: raw.seed.unwrap_or(DEFAULT_SEED),
         request_model,
         endpoint_delay,
+        control_plane_usd_per_hour,
         metrics_tick,
         warm_start: raw.warm_start.unwrap_or(true),
         pools,
@@ -428,6 +433,8 @@ fn validate_pools(
             billing_minimum: SimTime::ZERO,
             karpenter: None,
             failures: None,
+            provider: String::new(),
+            capacity_type: Default::default(),
         };
         let mut spot_price = None;
         let mut provider = p
@@ -536,6 +543,10 @@ fn validate_pools(
             );
         }
         spec.spot = super::capacity::validate_spot(cx, p, &f, &provider);
+        if spec.spot.is_some() {
+            spec.capacity_type = super::model::CapacityType::Spot;
+        }
+        spec.provider = provider.clone();
         spec.failures = super::faults::validate_node_failures(cx, p.failures.as_ref(), &f);
         // AWS (Linux), GCP and OCI bill per second after a 1-minute minimum; Azure per
         // minute. A custom pool has no provider minimum.

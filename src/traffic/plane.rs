@@ -70,6 +70,8 @@ struct WorkloadTraffic {
     /// Mean end-to-end response time of successful requests, seconds.
     e2e_mean_s: f64,
     outcome: Option<TickOutcome>,
+    /// Requests per second the serving pods' own work could sustain this tick.
+    capacity_rps: f64,
     /// Latency not yet spread into the histogram.
     latency: LatencyBook,
 }
@@ -144,6 +146,7 @@ impl TrafficPlane {
                     success: 1.0,
                     e2e_mean_s: 0.0,
                     outcome: None,
+                    capacity_rps: 0.0,
                     latency: LatencyBook::default(),
                 }
             })
@@ -206,6 +209,11 @@ impl TrafficPlane {
             let cores = average_cores_per_ready_pod(world, w);
             let spec = &world.specs[w];
             let service = spec.service;
+            self.workloads[w].capacity_rps = own_capacity_rps(
+                f64::from(world.workloads[w].ready),
+                f64::from(service.concurrency).min(cores),
+                service.cpu_seconds_per_request,
+            );
             let rate_rps = self.workloads[w].offered_rate(spec, t0, t1);
             params.push(WorkloadParams {
                 rate_rps,
@@ -245,6 +253,7 @@ impl TrafficPlane {
                 },
                 queued: (in_network.get(w).copied().unwrap_or(0.0) - capacity_slots(world, w))
                     .max(0.0),
+                capacity_rps: self.workloads[w].capacity_rps,
             };
             record_row(world, rec, w, now, dt_s, figures);
         }
@@ -301,6 +310,7 @@ impl TrafficPlane {
         let c = f64::from(service.concurrency);
         let usable = c.min(cores);
         let serving_pods = (endpoints.listed - endpoints.dead).max(0.0);
+        wt.capacity_rps = own_capacity_rps(serving_pods, usable, cpu_s);
         let (servers, per_server_s) = if usable <= 0.0 {
             (service.concurrency, 0.0)
         } else if wt.downstream_s <= 0.0 {
@@ -519,6 +529,7 @@ impl TrafficPlane {
                     0.0
                 },
                 queued: outcome.backlog,
+                capacity_rps: self.workloads[w].capacity_rps,
             },
         );
     }
@@ -557,6 +568,18 @@ struct TickFigures {
     in_flight: f64,
     /// Requests waiting at the end of the tick.
     queued: f64,
+    /// Requests per second the serving pods could sustain.
+    capacity_rps: f64,
+}
+
+/// Requests per second `pods` pods sustain when each works on `slots` requests at once
+/// (its concurrency, capped by its cores) and a request needs `cpu_s` of CPU.
+fn own_capacity_rps(pods: f64, slots: f64, cpu_s: f64) -> f64 {
+    if cpu_s > 0.0 && slots > 0.0 {
+        pods * slots / cpu_s
+    } else {
+        0.0
+    }
 }
 
 /// Writes a workload's time-series row and its usage sample (what the HPA and the VPA
@@ -608,6 +631,10 @@ fn record_row(
         queue_total: f.queued,
         ready_pods,
     };
+    let usage = &world.workloads[w].usage;
+    let totals = &mut rec.workloads[w];
+    totals.cpu_used_core_s += usage.cpu_milli_serving / 1000.0 * f64::from(ready_pods) * dt_s;
+    totals.memory_used_byte_s += usage.memory_bytes_serving * f64::from(ready_pods) * dt_s;
     let ws = &world.workloads[w];
     rec.timeseries.push(TimeseriesRow {
         time: now,
@@ -617,6 +644,7 @@ fn record_row(
         rps_offered: per_s(f.offered),
         rps_served: per_s(f.served),
         rps_failed: per_s(f.failed),
+        rps_capacity: f.capacity_rps,
         cpu_utilization: if requested_cores > 0.0 {
             used_cores / requested_cores
         } else {
