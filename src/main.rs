@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod progress;
+
 #[derive(Parser)]
 #[command(
     name = "kubesim",
@@ -32,6 +34,11 @@ enum Command {
     },
     /// Explain one scheduling decision: per node, filter verdicts and per-plugin scores.
     Explain(ExplainArgs),
+    /// Re-render the charts, incidents.csv and index.html of a run folder from its CSV files.
+    Report {
+        /// A folder `kubesim run` wrote.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -91,6 +98,14 @@ struct RunArgs {
     /// queueing model: slower, used to check it.
     #[arg(long)]
     exact: bool,
+    /// Also write the time series in the OpenMetrics text format (for Prometheus:
+    /// `promtool tsdb create-blocks-from openmetrics FILE DIR`).
+    #[arg(long, value_name = "FILE")]
+    openmetrics: Option<PathBuf>,
+    /// Unix time (seconds) of the simulated start in the OpenMetrics export, e.g.
+    /// `$(date -d 2026-01-01 +%s)`; default 0.
+    #[arg(long, value_name = "UNIX_SECONDS", default_value_t = 0)]
+    openmetrics_start: u64,
 }
 
 fn main() -> ExitCode {
@@ -99,6 +114,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Validate { files } => validate(&files),
         Command::Explain(args) => explain(&args),
+        Command::Report { dir } => report(&dir),
     }
 }
 
@@ -147,7 +163,15 @@ fn run(args: RunArgs) -> ExitCode {
         .clone()
         .unwrap_or_else(|| Path::new("reports").join(&scenario.name));
     let started = std::time::Instant::now(); // wall clock for the terminal summary only
-    let output = match kubesim::run(&scenario, RunOptions { check: args.check }) {
+    let bar = progress::Bar::new(scenario.duration, !args.quiet);
+    let report_progress = |t: kubesim::engine::SimTime, events: u64| bar.update(t, events);
+    let options = RunOptions {
+        check: args.check,
+        progress: Some(&report_progress),
+    };
+    let result = kubesim::run(&scenario, options);
+    bar.finish();
+    let output = match result {
         Ok(o) => o,
         Err(kubesim::SimError::LimitExceeded(msg)) => {
             eprintln!("error: {}: {msg}", scenario.source);
@@ -166,6 +190,15 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(3);
         }
     };
+    if let Some(path) = &args.openmetrics {
+        let written = kubesim::report::atomic::write_atomic_with(path, |w| {
+            kubesim::report::openmetrics::write_openmetrics(&output, args.openmetrics_start, w)
+        });
+        if let Err(e) = written {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(3);
+        }
+    }
     if !args.quiet {
         print_stdout(&summary_text(
             &scenario,
@@ -280,6 +313,31 @@ fn summary_text(
     }
     let _ = writeln!(out, "  reports    {}/", out_dir.display());
     out
+}
+
+fn report(dir: &Path) -> ExitCode {
+    use kubesim::report::render::{RenderError, render_dir};
+    match render_dir(dir) {
+        Ok(r) => {
+            print_stdout(&format!(
+                "kubesim: re-rendered {} files in {}/ ({} incident{}); open {}\n",
+                r.files.len(),
+                dir.display(),
+                r.incidents,
+                if r.incidents == 1 { "" } else { "s" },
+                dir.join("index.html").display()
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(e @ RenderError::Tables(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(3)
+        }
+    }
 }
 
 fn validate(files: &[PathBuf]) -> ExitCode {

@@ -114,11 +114,28 @@ pub enum SimError {
 }
 
 /// Options that do not change what is simulated, only how it is watched.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RunOptions {
+#[derive(Clone, Copy, Default)]
+pub struct RunOptions<'a> {
     /// Verify invariants after every event.
     pub check: bool,
+    /// Called every [`PROGRESS_EVERY`] events, at each metrics tick (where the traffic of a
+    /// large run spends its time) and at the end, with the simulated time
+    /// reached and the events processed (a progress bar; it cannot change the run).
+    pub progress: Option<&'a (dyn Fn(SimTime, u64) + Sync)>,
 }
+
+impl std::fmt::Debug for RunOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("check", &self.check)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// Events between two progress reports: rare enough to cost nothing, often enough for a
+/// bar to move several times a second.
+pub const PROGRESS_EVERY: u64 = 1 << 14;
 
 /// Everything a finished run produced.
 #[derive(Debug)]
@@ -267,6 +284,12 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
             ));
         }
         last_time = sim.engine.now();
+        if let Some(report) = options.progress
+            && (sim.engine.events_processed().is_multiple_of(PROGRESS_EVERY)
+                || matches!(event, Event::MetricsTick))
+        {
+            report(last_time, sim.engine.events_processed());
+        }
         sim.dispatch(event);
         sim.schedule_endpoint_removals();
         if sim.engine.events_processed() > sim.scenario.limits.max_events {
@@ -291,6 +314,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         }
     }
     sim.engine.advance_to(end);
+    if let Some(report) = options.progress {
+        report(end, sim.engine.events_processed());
+    }
     sim.traffic.finish(&mut sim.recorder);
     for w in 0..sim.world.workloads.len() {
         sim.recorder.workloads[w].uptime = sim.world.uptime(w, end);

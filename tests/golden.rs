@@ -1,5 +1,6 @@
-//! Golden outputs: the quickstart's summary and node table are pinned byte for byte, so any
-//! change to what a run reports is a deliberate one. Regenerate with
+//! Golden outputs: the quickstart's summary, node table, bill, incidents and page, and the
+//! hpa-spike's decisions and charts, are pinned byte for byte, so any change to what a run
+//! reports is a deliberate one. Regenerate with
 //! `KUBESIM_UPDATE_GOLDEN=1 cargo test golden` (ignored when CI=true) and review the diff.
 
 use crate::util::{kubesim, repo, run_scenario};
@@ -29,7 +30,15 @@ fn check_golden(path: &Path, got: &str) {
 fn quickstart_outputs_match_the_golden_files() {
     let dir = run_scenario("scenarios/quickstart.yaml", &[]);
     let golden = repo().join("tests/golden/quickstart");
-    for f in ["summary.json", "summary.csv", "workloads.csv", "nodes.csv"] {
+    for f in [
+        "summary.json",
+        "summary.csv",
+        "workloads.csv",
+        "nodes.csv",
+        "costs.csv",
+        "incidents.csv",
+        "index.html",
+    ] {
         let got = std::fs::read_to_string(dir.join(f)).expect("run output");
         check_golden(&golden.join(f), &got);
     }
@@ -41,7 +50,12 @@ fn hpa_spike_outputs_match_the_golden_files() {
     // (fonts are embedded, so the SVG is the same on every machine).
     let dir = run_scenario("scenarios/hpa-spike.yaml", &[]);
     let golden = repo().join("tests/golden/hpa-spike");
-    for f in ["autoscaling.csv", "vpa.csv", "replicas-storefront.svg"] {
+    for f in [
+        "autoscaling.csv",
+        "vpa.csv",
+        "replicas-storefront.svg",
+        "traffic.svg",
+    ] {
         let got = std::fs::read_to_string(dir.join(f)).expect("run output");
         check_golden(&golden.join(f), &got);
     }

@@ -13,6 +13,7 @@ mod explain;
 mod golden;
 mod karpenter;
 mod lifecycle;
+mod reports;
 mod rollout;
 mod scenarios;
 mod scheduling;

@@ -172,10 +172,10 @@ fn describe(t: &RunTables, ticks: &[Tick], a: usize, b: usize) -> Incident {
     // Failures per entry workload in the period.
     let mut by_workload = vec![0.0; t.workloads.len()];
     let mut lagging: Vec<(u32, u32, u32)> = Vec::new(); // (workload, desired, ready)
-    for r in &t.series {
-        if r.time_s <= start_s || r.time_s > end_s {
-            continue;
-        }
+    // Rows are in time order: only the period's rows are visited.
+    let first = t.series.partition_point(|r| r.time_s <= start_s);
+    let last = t.series.partition_point(|r| r.time_s <= end_s);
+    for r in &t.series[first..last.max(first)] {
         let w = r.workload as usize;
         if !t.workloads.get(w).is_some_and(|l| l.entry) {
             continue;

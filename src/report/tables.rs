@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum TablesError {
     /// A file is missing or unreadable.
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read ({source}); expected a folder written by `kubesim run`", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -155,10 +155,13 @@ pub struct RunTables {
     pub autoscaled: Vec<u32>,
 }
 
-/// Reads one CSV file, calling `row` with a cell accessor for each data row.
+/// Reads one CSV file, calling `row` for each data row. `columns` names the columns the
+/// caller reads, by position (`?name` for optional ones); each is looked up in the header
+/// once, not per cell.
 fn read_csv(
     dir: &Path,
     name: &str,
+    columns: &[&str],
     mut row: impl FnMut(&Cells) -> Result<(), TablesError>,
 ) -> Result<(), TablesError> {
     let path = dir.join(name);
@@ -169,19 +172,34 @@ fn read_csv(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
-    let header = reader
-        .headers()
-        .map_err(|e| csv_error(&path, &e))?
-        .iter()
-        .map(str::to_string)
-        .collect::<Vec<_>>();
-    let mut record = csv::StringRecord::new();
+    let header = reader.headers().map_err(|e| csv_error(&path, &e))?.clone();
+    let mut index = Vec::with_capacity(columns.len());
+    let mut names = Vec::with_capacity(columns.len());
+    for c in columns {
+        let (optional, c) = match c.strip_prefix('?') {
+            Some(rest) => (true, rest),
+            None => (false, *c),
+        };
+        let i = header.iter().position(|h| h == c);
+        if i.is_none() && !optional {
+            return Err(TablesError::Content {
+                path,
+                line: Some(1),
+                field: format!("column `{c}`"),
+                expected: "this column in the header".into(),
+            });
+        }
+        index.push(i);
+        names.push(c);
+    }
     let mut cells = Cells {
         path: &path,
-        header: &header,
+        names: &names,
+        index: &index,
         record: csv::StringRecord::new(),
         line: 1,
     };
+    let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -206,59 +224,63 @@ fn csv_error(path: &Path, e: &csv::Error) -> TablesError {
     }
 }
 
-/// The cells of one row, by column name.
+/// The cells of one row, by the position of their column in the caller's list.
 struct Cells<'a> {
     path: &'a Path,
-    header: &'a [String],
+    names: &'a [&'a str],
+    index: &'a [Option<usize>],
     record: csv::StringRecord,
     line: u64,
 }
 
 impl Cells<'_> {
-    fn err(&self, column: &str, expected: &str) -> TablesError {
+    fn err(&self, c: usize, expected: &str) -> TablesError {
         TablesError::Content {
             path: self.path.to_path_buf(),
             line: Some(self.line),
-            field: format!("column `{column}`"),
+            field: format!("column `{}`", self.names.get(c).copied().unwrap_or("?")),
             expected: expected.to_string(),
         }
     }
 
-    fn column(&self, column: &str) -> Option<usize> {
-        self.header.iter().position(|h| h == column)
+    /// Whether the file has the (optional) column.
+    fn has(&self, c: usize) -> bool {
+        self.index.get(c).copied().flatten().is_some()
     }
 
-    fn text(&self, column: &str) -> Result<&str, TablesError> {
-        let i = self
-            .column(column)
-            .ok_or_else(|| self.err(column, "this column in the header"))?;
-        Ok(self.record.get(i).unwrap_or(""))
+    fn text(&self, c: usize) -> &str {
+        self.index
+            .get(c)
+            .copied()
+            .flatten()
+            .and_then(|i| self.record.get(i))
+            .unwrap_or("")
     }
 
-    fn float(&self, column: &str) -> Result<f64, TablesError> {
-        let t = self.text(column)?;
+    fn float(&self, c: usize) -> Result<f64, TablesError> {
+        let t = self.text(c);
         t.parse::<f64>()
             .ok()
             .filter(|v| v.is_finite())
-            .ok_or_else(|| self.err(column, &format!("a number, found `{t}`")))
+            .ok_or_else(|| self.err(c, &format!("a number, found `{t}`")))
     }
 
-    fn opt_float(&self, column: &str) -> Result<Option<f64>, TablesError> {
-        if self.column(column).is_none() || self.text(column)?.is_empty() {
+    fn opt_float(&self, c: usize) -> Result<Option<f64>, TablesError> {
+        if self.text(c).is_empty() {
             return Ok(None);
         }
-        self.float(column).map(Some)
+        self.float(c).map(Some)
     }
 
-    fn int(&self, column: &str) -> Result<u64, TablesError> {
-        let t = self.text(column)?;
+    fn int(&self, c: usize) -> Result<u64, TablesError> {
+        let t = self.text(c);
         t.parse::<u64>()
-            .map_err(|_| self.err(column, &format!("a whole number, found `{t}`")))
+            .map_err(|_| self.err(c, &format!("a whole number, found `{t}`")))
     }
 
-    fn count(&self, column: &str) -> Result<u32, TablesError> {
-        let v = self.int(column)?;
-        u32::try_from(v).map_err(|_| self.err(column, "a count below 2^32"))
+    fn count(&self, c: usize) -> Result<u32, TablesError> {
+        let v = self.int(c)?;
+        u32::try_from(v).map_err(|_| self.err(c, "a count below 2^32"))
     }
 }
 
@@ -279,17 +301,28 @@ impl RunTables {
         let scenario_yaml = std::fs::read_to_string(dir.join("scenario.yaml")).ok();
 
         let mut workloads = Vec::new();
-        read_csv(dir, "workloads.csv", |c| {
+        let columns = [
+            "workload",
+            "requests_offered",
+            "requests_failed",
+            "availability",
+            "latency_p99_ms",
+            "error_budget_spent",
+            "uptime",
+            "?downtime_minutes",
+            "?entry",
+        ];
+        read_csv(dir, "workloads.csv", &columns, |c| {
             workloads.push(WorkloadLine {
-                name: c.text("workload")?.to_string(),
-                offered: c.int("requests_offered")?,
-                failed: c.int("requests_failed")?,
-                availability: c.float("availability")?,
-                latency_p99_ms: c.opt_float("latency_p99_ms")?,
-                error_budget_spent: c.opt_float("error_budget_spent")?,
-                uptime: c.opt_float("uptime")?,
-                downtime_minutes: c.opt_float("downtime_minutes")?.unwrap_or(0.0),
-                entry: c.column("entry").is_none() || c.text("entry")? == "true",
+                name: c.text(0).to_string(),
+                offered: c.int(1)?,
+                failed: c.int(2)?,
+                availability: c.float(3)?,
+                latency_p99_ms: c.opt_float(4)?,
+                error_budget_spent: c.opt_float(5)?,
+                uptime: c.opt_float(6)?,
+                downtime_minutes: c.opt_float(7)?.unwrap_or(0.0),
+                entry: !c.has(8) || c.text(8) == "true",
             });
             Ok(())
         })?;
@@ -300,21 +333,38 @@ impl RunTables {
             .collect();
 
         let mut series = Vec::new();
-        read_csv(dir, "timeseries.csv", |c| {
-            let name = c.text("workload")?;
-            let workload = *index
-                .get(name)
-                .ok_or_else(|| c.err("workload", "a workload listed in workloads.csv"))?;
+        let columns = [
+            "time_s",
+            "workload",
+            "replicas_desired",
+            "replicas_ready",
+            "rps_offered",
+            "rps_served",
+            "rps_failed",
+            "latency_p99_ms",
+            "?rps_capacity",
+        ];
+        // Rows cycle through the workloads in order: try the next one before a lookup.
+        let mut next = 0usize;
+        read_csv(dir, "timeseries.csv", &columns, |c| {
+            let name = c.text(1);
+            let workload = match workloads.get(next) {
+                Some(w) if w.name == name => next as u32,
+                _ => *index
+                    .get(name)
+                    .ok_or_else(|| c.err(1, "a workload listed in workloads.csv"))?,
+            };
+            next = (workload as usize + 1) % workloads.len().max(1);
             series.push(SeriesRow {
-                time_s: c.float("time_s")?,
+                time_s: c.float(0)?,
                 workload,
-                replicas_desired: c.count("replicas_desired")?,
-                replicas_ready: c.count("replicas_ready")?,
-                rps_offered: c.float("rps_offered")?,
-                rps_served: c.float("rps_served")?,
-                rps_failed: c.float("rps_failed")?,
-                latency_p99_ms: c.opt_float("latency_p99_ms")?,
-                rps_capacity: c.opt_float("rps_capacity")?.unwrap_or(0.0),
+                replicas_desired: c.count(2)?,
+                replicas_ready: c.count(3)?,
+                rps_offered: c.float(4)?,
+                rps_served: c.float(5)?,
+                rps_failed: c.float(6)?,
+                latency_p99_ms: c.opt_float(7)?,
+                rps_capacity: c.opt_float(8)?.unwrap_or(0.0),
             });
             Ok(())
         })?;
@@ -322,59 +372,78 @@ impl RunTables {
         let mut pools: Vec<(String, String)> = Vec::new();
         let mut pool_index: BTreeMap<String, u32> = BTreeMap::new();
         let mut nodes = Vec::new();
-        read_csv(dir, "nodes.csv", |c| {
-            let name = c.text("pool")?;
+        let columns = [
+            "time_s",
+            "pool",
+            "instance_type",
+            "nodes_ready",
+            "nodes_provisioning",
+            "cost_per_hour_usd",
+        ];
+        read_csv(dir, "nodes.csv", &columns, |c| {
+            let name = c.text(1);
             let pool = match pool_index.get(name) {
                 Some(&i) => i,
                 None => {
                     let i = pools.len() as u32;
-                    pools.push((name.to_string(), c.text("instance_type")?.to_string()));
+                    pools.push((name.to_string(), c.text(2).to_string()));
                     pool_index.insert(name.to_string(), i);
                     i
                 }
             };
             nodes.push(NodeLine {
-                time_s: c.float("time_s")?,
+                time_s: c.float(0)?,
                 pool,
-                nodes_ready: c.count("nodes_ready")?,
-                nodes_provisioning: c.count("nodes_provisioning")?,
-                cost_per_hour_usd: c.float("cost_per_hour_usd")?,
+                nodes_ready: c.count(3)?,
+                nodes_provisioning: c.count(4)?,
+                cost_per_hour_usd: c.float(5)?,
             });
             Ok(())
         })?;
 
         let mut events = Vec::new();
-        read_csv(dir, "events.csv", |c| {
+        let columns = ["time_s", "kind", "object", "reason", "message"];
+        read_csv(dir, "events.csv", &columns, |c| {
             events.push(EventLine {
-                time_s: c.float("time_s")?,
-                kind: c.text("kind")?.to_string(),
-                object: c.text("object")?.to_string(),
-                reason: c.text("reason")?.to_string(),
-                message: c.text("message")?.to_string(),
+                time_s: c.float(0)?,
+                kind: c.text(1).to_string(),
+                object: c.text(2).to_string(),
+                reason: c.text(3).to_string(),
+                message: c.text(4).to_string(),
             });
             Ok(())
         })?;
 
         let mut costs = Vec::new();
         if dir.join("costs.csv").exists() {
-            read_csv(dir, "costs.csv", |c| {
+            let columns = [
+                "scope",
+                "name",
+                "instance_type",
+                "node_hours",
+                "cost_usd",
+                "cost_unused_usd",
+                "share",
+                "cost_per_million_requests_usd",
+            ];
+            read_csv(dir, "costs.csv", &columns, |c| {
                 costs.push(CostLine {
-                    scope: c.text("scope")?.to_string(),
-                    name: c.text("name")?.to_string(),
-                    instance_type: c.text("instance_type")?.to_string(),
-                    node_hours: c.opt_float("node_hours")?,
-                    cost_usd: c.float("cost_usd")?,
-                    cost_unused_usd: c.opt_float("cost_unused_usd")?,
-                    share: c.float("share")?,
-                    per_million_usd: c.opt_float("cost_per_million_requests_usd")?,
+                    scope: c.text(0).to_string(),
+                    name: c.text(1).to_string(),
+                    instance_type: c.text(2).to_string(),
+                    node_hours: c.opt_float(3)?,
+                    cost_usd: c.float(4)?,
+                    cost_unused_usd: c.opt_float(5)?,
+                    share: c.float(6)?,
+                    per_million_usd: c.opt_float(7)?,
                 });
                 Ok(())
             })?;
         }
         let mut autoscaled: Vec<u32> = Vec::new();
         if dir.join("autoscaling.csv").exists() {
-            read_csv(dir, "autoscaling.csv", |c| {
-                if let Some(&w) = index.get(c.text("workload")?)
+            read_csv(dir, "autoscaling.csv", &["workload"], |c| {
+                if let Some(&w) = index.get(c.text(0))
                     && !autoscaled.contains(&w)
                 {
                     autoscaled.push(w);
