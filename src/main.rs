@@ -183,7 +183,7 @@ fn run(args: RunArgs) -> ExitCode {
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let summary = match kubesim::report::write_report(&out_dir, &output) {
+    let (summary, rendered) = match kubesim::report::write_report(&out_dir, &output) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -207,6 +207,7 @@ fn run(args: RunArgs) -> ExitCode {
             &out_dir,
             elapsed,
             output.events_processed,
+            rendered.incidents,
         ));
     }
     if args.fail_on_slo && summary.slo_met == Some(false) {
@@ -230,6 +231,7 @@ fn summary_text(
     out_dir: &Path,
     elapsed: f64,
     events: u64,
+    incidents: usize,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -251,10 +253,20 @@ fn summary_text(
         opt_ms(sum.latency_p95_ms),
         opt_ms(sum.latency_p99_ms)
     );
+    let control_plane = if sum.cost_control_plane_usd > 0.0 {
+        format!(", ${:.2} control plane", sum.cost_control_plane_usd)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "  cost       ${:.2} for {:.1} node-hours ({} to {} nodes)",
-        sum.cost_total_usd, sum.node_hours, sum.nodes_min, sum.nodes_max
+        "  cost       ${:.2}: ${:.2} for {:.1} node-hours ({} to {} nodes){control_plane}; ${:.2} idle",
+        sum.cost_total_usd,
+        sum.cost_nodes_usd,
+        sum.node_hours,
+        sum.nodes_min,
+        sum.nodes_max,
+        sum.cost_idle_usd
     );
     for w in workloads {
         if w.offered == 0 {
@@ -311,7 +323,14 @@ fn summary_text(
             let _ = writeln!(out, "  SLO        none given");
         }
     }
-    let _ = writeln!(out, "  reports    {}/", out_dir.display());
+    if incidents > 0 {
+        let _ = writeln!(
+            out,
+            "  incidents  {incidents} period{} missed the SLO (incidents.csv)",
+            if incidents == 1 { "" } else { "s" }
+        );
+    }
+    let _ = writeln!(out, "  reports    {}/ (open index.html)", out_dir.display());
     out
 }
 

@@ -45,11 +45,14 @@ pub struct ReportError {
 }
 
 /// Writes a run's whole report into `dir`: the data files, then the incidents, charts and
-/// index.html rendered from them; returns the summary.
-pub fn write_report(dir: &Path, out: &RunOutput) -> Result<Summary, render::RenderError> {
+/// index.html rendered from them; returns the summary and what was rendered.
+pub fn write_report(
+    dir: &Path,
+    out: &RunOutput,
+) -> Result<(Summary, render::Rendered), render::RenderError> {
     let summary = write_run(dir, out)?;
-    render::render_dir(dir)?;
-    Ok(summary)
+    let rendered = render::render_dir(dir)?;
+    Ok((summary, rendered))
 }
 
 /// Renders and writes every run data file into `dir` (created if missing); returns the
