@@ -11,6 +11,7 @@ pub mod engine;
 pub mod explain;
 pub mod invariants;
 pub mod metrics;
+pub mod plan;
 pub mod report;
 pub mod scenario;
 pub mod sim;

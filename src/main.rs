@@ -34,6 +34,9 @@ enum Command {
     },
     /// Explain one scheduling decision: per node, filter verdicts and per-plugin scores.
     Explain(ExplainArgs),
+    /// Run one scenario under several settings on the same seeds; means, 95% intervals
+    /// and paired differences against the first variant.
+    Compare(CompareArgs),
     /// Re-render the charts, incidents.csv and index.html of a run folder from its CSV files.
     Report {
         /// A folder `kubesim run` wrote.
@@ -62,6 +65,31 @@ struct ExplainArgs {
     /// Seed of the tie-break among nodes with the same top score.
     #[arg(long)]
     seed: Option<u64>,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Scenario YAML; omitted, the embedded quickstart.
+    scenario: Option<PathBuf>,
+    /// A variant: NAME:KEY=VALUE[,KEY=VALUE]... (NAME alone: the scenario as written). The
+    /// first is the baseline. Repeat for each variant.
+    #[arg(long = "variant", value_name = "NAME:KEY=VALUE,...", required = true)]
+    variants: Vec<String>,
+    /// Seeds per variant (the scenario's seed, +1, +2, ...; the same for every variant).
+    #[arg(long, default_value_t = 10)]
+    seeds: u32,
+    /// Output folder (default reports/<scenario name>-compare/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override a scenario key for every variant (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Worker threads (default: one per core). Results are the same for any number.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Print nothing on success.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -115,6 +143,7 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Explain(args) => explain(&args),
         Command::Report { dir } => report(&dir),
+        Command::Compare(args) => compare(args),
     }
 }
 
@@ -332,6 +361,101 @@ fn summary_text(
     }
     let _ = writeln!(out, "  reports    {}/ (open index.html)", out_dir.display());
     out
+}
+
+/// Most seeds per variant (a comparison beyond this is a planner's job).
+const MAX_SEEDS: u32 = 10_000;
+
+fn compare(args: CompareArgs) -> ExitCode {
+    use kubesim::plan::compare::{
+        CompareSpec, compare, parse_variant, sentences, write_comparison,
+    };
+    let mut variants = Vec::new();
+    for text in &args.variants {
+        match parse_variant(text) {
+            Ok(v) => variants.push(v),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    for (i, v) in variants.iter().enumerate() {
+        if variants[..i].iter().any(|w| w.name == v.name) {
+            eprintln!(
+                "error: --variant `{}` is given twice (names must differ)",
+                v.name
+            );
+            return ExitCode::from(2);
+        }
+    }
+    if args.seeds == 0 || args.seeds > MAX_SEEDS {
+        eprintln!("error: --seeds {}: expected 1 to {MAX_SEEDS}", args.seeds);
+        return ExitCode::from(2);
+    }
+    let base = match load(args.scenario.as_deref(), &args.sets) {
+        Ok(s) => s,
+        Err(e) => {
+            print_input_errors(&e);
+            return ExitCode::from(2);
+        }
+    };
+    let mut loaded = Vec::new();
+    for v in variants {
+        let sets: Vec<String> = args.sets.iter().chain(&v.sets).cloned().collect();
+        match load(args.scenario.as_deref(), &sets) {
+            Ok(s) => loaded.push((v, s)),
+            Err(e) => {
+                eprintln!("error: in --variant `{}`:", v.name);
+                print_input_errors(&e);
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let spec = CompareSpec {
+        scenario_name: base.name.clone(),
+        source: base.source.clone(),
+        seeds: (0..u64::from(args.seeds))
+            .map(|i| base.seed.wrapping_add(i))
+            .collect(),
+        variants: loaded,
+    };
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("reports").join(format!("{}-compare", base.name)));
+    let total = spec.seeds.len() * spec.variants.len();
+    let bar = progress::Counter::new(total as u64, "runs", !args.quiet);
+    let result = compare(&spec, args.threads, &|done| bar.update(done as u64));
+    bar.finish();
+    let comparison = match result {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    if let Err(e) = write_comparison(&out_dir, &spec, &comparison) {
+        eprintln!("error: {e}");
+        return ExitCode::from(3);
+    }
+    if !args.quiet {
+        let mut text = format!(
+            "kubesim compare: {} ({} variants × {} seeds = {total} runs)\n",
+            spec.scenario_name,
+            spec.variants.len(),
+            spec.seeds.len()
+        );
+        for s in sentences(&spec, &comparison) {
+            text.push_str(&format!("  {s}\n"));
+        }
+        text.push_str(&format!(
+            "  reports    {}/ (compare.csv, open index.html)\n",
+            out_dir.display()
+        ));
+        print_stdout(&text);
+    }
+    ExitCode::SUCCESS
 }
 
 fn report(dir: &Path) -> ExitCode {

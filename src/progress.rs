@@ -70,3 +70,52 @@ impl Bar {
         }
     }
 }
+
+/// A bar over a count of things (runs of a comparison), with the same rules as [`Bar`].
+pub struct Counter {
+    total: u64,
+    what: &'static str,
+    enabled: bool,
+    started: Instant,
+    show_after: Duration,
+    bar: OnceLock<ProgressBar>,
+}
+
+impl Counter {
+    /// A bar for `total` `what`s; `wanted` is false with `--quiet`.
+    pub fn new(total: u64, what: &'static str, wanted: bool) -> Counter {
+        let probe = Bar::new(SimTime::ZERO, wanted);
+        Counter {
+            total,
+            what,
+            enabled: probe.enabled,
+            started: probe.started,
+            show_after: probe.show_after,
+            bar: OnceLock::new(),
+        }
+    }
+
+    /// `done` of them are finished.
+    pub fn update(&self, done: u64) {
+        if !self.enabled || self.started.elapsed() < self.show_after {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let bar = ProgressBar::new(self.total.max(1));
+            let template = format!("{{bar:32.cyan/blue}} {{pos}}/{{len}} {} {{msg}}", self.what);
+            let style = ProgressStyle::with_template(&template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        bar.set_position(done);
+        bar.set_message(format!("({:.0} s)", self.started.elapsed().as_secs_f64()));
+    }
+
+    /// All done: the bar leaves the terminal as it found it.
+    pub fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}

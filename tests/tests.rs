@@ -8,6 +8,7 @@ mod bad_input;
 mod behaviour;
 mod capacity;
 mod cli;
+mod compare;
 mod determinism;
 mod explain;
 mod golden;

@@ -123,15 +123,7 @@ pub fn render_png(chart: &LineChart, width: u32, height: u32) -> Result<Vec<u8>,
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
         draw(&root, chart)?;
     }
-    let mut png_bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut png_bytes, width, height);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-        writer.write_image_data(&rgb).map_err(|e| e.to_string())?;
-    }
-    Ok(png_bytes)
+    encode_png(&rgb, width, height)
 }
 
 /// Draws `chart` on any plotters backend.
@@ -258,6 +250,146 @@ fn draw<DB: DrawingBackend>(
         })
         .draw()
         .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// One panel of an interval chart: a metric's mean and 95% interval per variant.
+#[derive(Debug, Clone)]
+pub struct IntervalPanel {
+    /// Panel title (the metric and its unit).
+    pub title: String,
+    /// (variant, mean, low, high); an infinite or NaN end draws the dot alone.
+    pub points: Vec<(String, f64, f64, f64)>,
+}
+
+/// Renders interval panels side by side as SVG.
+pub fn render_intervals_svg(
+    title: &str,
+    panels: &[IntervalPanel],
+    width: u32,
+    height: u32,
+) -> Result<String, String> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        draw_intervals(&root, title, panels)?;
+    }
+    Ok(svg)
+}
+
+/// Renders interval panels side by side as PNG.
+pub fn render_intervals_png(
+    title: &str,
+    panels: &[IntervalPanel],
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, String> {
+    register_font();
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        draw_intervals(&root, title, panels)?;
+    }
+    encode_png(&rgb, width, height)
+}
+
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
+    let mut png_bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png_bytes, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(rgb).map_err(|e| e.to_string())?;
+    }
+    Ok(png_bytes)
+}
+
+fn draw_intervals<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    panels: &[IntervalPanel],
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let root = root
+        .titled(title, (FAMILY, 20))
+        .map_err(|e| e.to_string())?;
+    let areas = root.split_evenly((1, panels.len().max(1)));
+    for (area, panel) in areas.iter().zip(panels) {
+        let finite = |v: f64| v.is_finite().then_some(v);
+        let ys: Vec<f64> = panel
+            .points
+            .iter()
+            .flat_map(|p| [finite(p.1), finite(p.2), finite(p.3)])
+            .flatten()
+            .collect();
+        let (lo, hi) = ys
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+                (a.min(y), b.max(y))
+            });
+        let (lo, hi) = if lo.is_finite() && hi > lo {
+            let pad = (hi - lo) * 0.15;
+            (lo - pad, hi + pad)
+        } else if lo.is_finite() {
+            let pad = lo.abs().max(1e-9) * 0.05;
+            (lo - pad, lo + pad)
+        } else {
+            (0.0, 1.0)
+        };
+        let n = panel.points.len();
+        let names: Vec<String> = panel.points.iter().map(|p| p.0.clone()).collect();
+        let mut chart = ChartBuilder::on(area)
+            .caption(&panel.title, (FAMILY, 15))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(-0.5..(n as f64 - 0.5), lo..hi)
+            .map_err(|e| e.to_string())?;
+        let label = move |x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        // Enough decimals to tell the ticks apart: two more than the span's magnitude.
+        let decimals = (2.0 - (hi - lo).log10().floor()).clamp(0.0, 8.0) as usize;
+        let y_fmt = move |v: &f64| format!("{v:.decimals$}");
+        chart
+            .configure_mesh()
+            .x_labels(n.max(1))
+            .x_label_formatter(&label)
+            .y_label_formatter(&y_fmt)
+            .disable_x_mesh()
+            .label_style((FAMILY, 12))
+            .light_line_style(RGBColor(248, 248, 248))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let blue = RGBColor(31, 119, 180);
+        for (i, p) in panel.points.iter().enumerate() {
+            let x = i as f64;
+            if p.2.is_finite() && p.3.is_finite() {
+                let style = ShapeStyle::from(&blue).stroke_width(2);
+                chart
+                    .draw_series([
+                        PathElement::new(vec![(x, p.2), (x, p.3)], style),
+                        PathElement::new(vec![(x - 0.12, p.2), (x + 0.12, p.2)], style),
+                        PathElement::new(vec![(x - 0.12, p.3), (x + 0.12, p.3)], style),
+                    ])
+                    .map_err(|e| e.to_string())?;
+            }
+            if p.1.is_finite() {
+                chart
+                    .draw_series([Circle::new((x, p.1), 5, blue.filled())])
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
     root.present().map_err(|e| e.to_string())?;
     Ok(())
 }

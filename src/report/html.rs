@@ -26,7 +26,8 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = r#"
+/// The pages' stylesheet (also used by `kubesim compare`'s page).
+pub const STYLE: &str = r#"
 :root { --ok: #1b7f3b; --bad: #b42318; --muted: #667085; --line: #e4e7ec; --bg: #f8f9fb; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
