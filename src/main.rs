@@ -37,6 +37,9 @@ enum Command {
     /// Run one scenario under several settings on the same seeds; means, 95% intervals
     /// and paired differences against the first variant.
     Compare(CompareArgs),
+    /// Search for the cheapest configuration that meets the SLO (PLAN.yaml: base scenario,
+    /// keys to search, SLO, objective).
+    Plan(PlanArgs),
     /// Re-render the charts, incidents.csv and index.html of a run folder from its CSV files.
     Report {
         /// A folder `kubesim run` wrote.
@@ -84,6 +87,25 @@ struct CompareArgs {
     /// Override a scenario key for every variant (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+    /// Worker threads (default: one per core). Results are the same for any number.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Print nothing on success.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    /// The plan file.
+    plan: PathBuf,
+    /// Seeds per candidate (overrides the plan's `seeds`).
+    #[arg(long)]
+    seeds: Option<u32>,
+    /// Output folder (default reports/<plan name>/). A folder from an interrupted plan
+    /// resumes: its finished runs are not run again.
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Worker threads (default: one per core). Results are the same for any number.
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -144,6 +166,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain(&args),
         Command::Report { dir } => report(&dir),
         Command::Compare(args) => compare(args),
+        Command::Plan(args) => plan(&args),
     }
 }
 
@@ -454,6 +477,127 @@ fn compare(args: CompareArgs) -> ExitCode {
             out_dir.display()
         ));
         print_stdout(&text);
+    }
+    ExitCode::SUCCESS
+}
+
+/// FNV-1a over the texts a plan's runs depend on: a changed plan, scenario or kubesim
+/// version makes the cached runs of an earlier attempt stale.
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain([0u8]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+fn plan(args: &PlanArgs) -> ExitCode {
+    use kubesim::plan::plan_report::{read_cache, save_cache, write_plan};
+    use kubesim::plan::planfile::load_plan;
+    use kubesim::plan::planner::{Objectives, Planner, pareto, range_dimension, recommend};
+    let spec = match load_plan(&args.plan) {
+        Ok(s) => s,
+        Err(e) => {
+            print_input_errors(&e);
+            return ExitCode::from(2);
+        }
+    };
+    let base = match load(spec.scenario.as_deref(), &spec.sets) {
+        Ok(s) => s,
+        Err(e) => {
+            print_input_errors(&e);
+            return ExitCode::from(2);
+        }
+    };
+    let objectives = Objectives {
+        availability: spec.availability.or(base.slo.and_then(|s| s.availability)),
+        latency_p99_ms: spec
+            .latency_p99_ms
+            .or(base.slo.and_then(|s| s.latency_p99_ms)),
+        seeds_meeting: spec.seeds_meeting,
+    };
+    if objectives.availability.is_none() && objectives.latency_p99_ms.is_none() {
+        eprintln!(
+            "error: {}: slo: expected an objective to plan for (slo.availability or slo.latencyP99Ms, here or in the scenario's slo)",
+            args.plan.display()
+        );
+        return ExitCode::from(2);
+    }
+    let n = args.seeds.unwrap_or(spec.seeds);
+    if n == 0 || n > MAX_SEEDS {
+        eprintln!("error: --seeds {n}: expected 1 to {MAX_SEEDS}");
+        return ExitCode::from(2);
+    }
+    let seeds: Vec<u64> = (0..u64::from(n))
+        .map(|i| base.seed.wrapping_add(i))
+        .collect();
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("reports").join(&spec.name));
+    let plan_text = std::fs::read_to_string(&args.plan).unwrap_or_default();
+    let fp = fingerprint(&[&plan_text, &base.source_text, env!("CARGO_PKG_VERSION")]);
+    let cache = read_cache(&out_dir.join("runs.csv"), &fp);
+    let cached = cache.len();
+    let loader = |sets: &[String]| load(spec.scenario.as_deref(), sets);
+    let bar = progress::Counter::new(0, "runs", !args.quiet);
+    let save_failed = std::sync::atomic::AtomicBool::new(false);
+    let on_batch = |cache: &kubesim::plan::planner::Cache, made: usize| {
+        bar.update(made as u64);
+        if save_cache(&out_dir, &fp, cache).is_err() {
+            save_failed.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    };
+    let mut planner = Planner::new(
+        &spec,
+        objectives,
+        seeds,
+        &loader,
+        args.threads,
+        cache,
+        &on_batch,
+    );
+    let result = planner.search();
+    bar.finish();
+    let evals = match result {
+        Ok(e) => e,
+        Err(kubesim::plan::planner::PlanError::Input { candidate, errors }) => {
+            eprintln!("error: candidate {candidate}:");
+            print_input_errors(&errors);
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let frontier = pareto(&evals);
+    let chosen = recommend(&evals, range_dimension(&spec.search));
+    let written = save_cache(&out_dir, &fp, &planner.cache)
+        .and_then(|()| write_plan(&out_dir, &spec, &objectives, &evals, &frontier, chosen));
+    let why = match written {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    if save_failed.load(std::sync::atomic::Ordering::SeqCst) {
+        eprintln!(
+            "warning: the run cache could not always be saved; an interrupted plan would redo some runs"
+        );
+    }
+    if !args.quiet {
+        let runs: usize = evals.iter().map(|e| e.runs.len()).sum();
+        print_stdout(&format!(
+            "kubesim plan: {}: {} candidates, {runs} runs ({cached} from an earlier attempt)\n  {why}\n  reports    {}/ (plan.csv, open index.html)\n",
+            spec.name,
+            evals.len(),
+            out_dir.display()
+        ));
     }
     ExitCode::SUCCESS
 }

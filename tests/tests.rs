@@ -14,6 +14,7 @@ mod explain;
 mod golden;
 mod karpenter;
 mod lifecycle;
+mod plan;
 mod reports;
 mod rollout;
 mod scenarios;

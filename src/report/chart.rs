@@ -34,6 +34,8 @@ pub struct Series {
     pub steps: bool,
     /// Dashed (a target or a bound rather than a measurement).
     pub dashed: bool,
+    /// Dots at the points instead of a line (a scatter of candidates).
+    pub markers: bool,
 }
 
 impl Series {
@@ -46,6 +48,7 @@ impl Series {
             right_axis: false,
             steps: false,
             dashed: false,
+            markers: false,
         }
     }
 }
@@ -193,8 +196,11 @@ fn draw<DB: DrawingBackend>(
         &finest
     };
     let right_fmt: &dyn Fn(&f64) -> String = if top(true) >= 5.0 { &whole } else { &fine };
+    // Enough decimals on x to tell the ticks apart (hours of a long run, dollars of a plan).
+    let x_decimals = (1.0 - (x1 - x0).log10().floor()).clamp(0.0, 6.0) as usize;
+    let x_fmt = move |v: &f64| format!("{v:.x_decimals$}");
     ctx.configure_mesh()
-        .x_label_formatter(&whole)
+        .x_label_formatter(&x_fmt)
         .y_label_formatter(left_fmt)
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
@@ -229,6 +235,14 @@ fn draw<DB: DrawingBackend>(
         } else {
             s.points.clone()
         };
+        if s.markers {
+            let color = RGBColor(r, g, b);
+            ctx.draw_series(points.iter().map(|&p| Circle::new(p, 5, color.filled())))
+                .map_err(|e| e.to_string())?
+                .label(s.label.as_str())
+                .legend(move |(x, y)| Circle::new((x + 9, y), 5, color.filled()));
+            continue;
+        }
         let anno = match (s.dashed, s.right_axis) {
             (true, false) => ctx.draw_series(DashedLineSeries::new(points, 8, 5, style)),
             (true, true) => ctx.draw_secondary_series(DashedLineSeries::new(points, 8, 5, style)),
@@ -412,6 +426,7 @@ mod tests {
                     right_axis: false,
                     steps: true,
                     dashed: false,
+                    markers: false,
                 },
                 Series {
                     label: "offered rps".into(),
@@ -420,6 +435,7 @@ mod tests {
                     right_axis: true,
                     steps: false,
                     dashed: true,
+                    markers: false,
                 },
             ],
             areas: vec![Area {

@@ -99,7 +99,8 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) fn loc<T>(s: &Spanned<T>) -> Option<Location> {
+/// Where a parsed value sits in its file, for error messages.
+pub fn loc<T>(s: &Spanned<T>) -> Option<Location> {
     Some(s.referenced)
 }
 
