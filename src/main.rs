@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod many;
 mod progress;
 
 #[derive(Parser)]
@@ -40,6 +41,9 @@ enum Command {
     /// Search for the cheapest configuration that meets the SLO (PLAN.yaml: base scenario,
     /// keys to search, SLO, objective).
     Plan(PlanArgs),
+    /// Join the shard folders of a plan or a comparison into what one machine would have
+    /// written.
+    Merge(MergeArgs),
     /// Re-render the charts, incidents.csv and index.html of a run folder from its CSV files.
     Report {
         /// A folder `kubesim run` wrote.
@@ -71,7 +75,7 @@ struct ExplainArgs {
 }
 
 #[derive(Args)]
-struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// Scenario YAML; omitted, the embedded quickstart.
     scenario: Option<PathBuf>,
     /// A variant: NAME:KEY=VALUE[,KEY=VALUE]... (NAME alone: the scenario as written). The
@@ -90,13 +94,30 @@ struct CompareArgs {
     /// Worker threads (default: one per core). Results are the same for any number.
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Run only slice I of N (from 0) of the runs; `kubesim merge` joins the slices.
+    /// Without it, JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID name the slice.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
     /// Print nothing on success.
     #[arg(long)]
     quiet: bool,
 }
 
 #[derive(Args)]
-struct PlanArgs {
+pub(crate) struct MergeArgs {
+    /// Shard folders written by `plan --shard` or `compare --shard`.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Where the merged result goes.
+    #[arg(long)]
+    out: PathBuf,
+    /// Print nothing on success.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct PlanArgs {
     /// The plan file.
     plan: PathBuf,
     /// Seeds per candidate (overrides the plan's `seeds`).
@@ -109,6 +130,10 @@ struct PlanArgs {
     /// Worker threads (default: one per core). Results are the same for any number.
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Evaluate only slice I of N (from 0) of the searched combinations; `kubesim merge`
+    /// joins the slices. Without it, JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID name it.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
     /// Print nothing on success.
     #[arg(long)]
     quiet: bool,
@@ -165,8 +190,9 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Explain(args) => explain(&args),
         Command::Report { dir } => report(&dir),
-        Command::Compare(args) => compare(args),
-        Command::Plan(args) => plan(&args),
+        Command::Compare(args) => many::compare(&args),
+        Command::Plan(args) => many::plan(&args),
+        Command::Merge(args) => many::merge(&args),
     }
 }
 
@@ -384,222 +410,6 @@ fn summary_text(
     }
     let _ = writeln!(out, "  reports    {}/ (open index.html)", out_dir.display());
     out
-}
-
-/// Most seeds per variant (a comparison beyond this is a planner's job).
-const MAX_SEEDS: u32 = 10_000;
-
-fn compare(args: CompareArgs) -> ExitCode {
-    use kubesim::plan::compare::{
-        CompareSpec, compare, parse_variant, sentences, write_comparison,
-    };
-    let mut variants = Vec::new();
-    for text in &args.variants {
-        match parse_variant(text) {
-            Ok(v) => variants.push(v),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    for (i, v) in variants.iter().enumerate() {
-        if variants[..i].iter().any(|w| w.name == v.name) {
-            eprintln!(
-                "error: --variant `{}` is given twice (names must differ)",
-                v.name
-            );
-            return ExitCode::from(2);
-        }
-    }
-    if args.seeds == 0 || args.seeds > MAX_SEEDS {
-        eprintln!("error: --seeds {}: expected 1 to {MAX_SEEDS}", args.seeds);
-        return ExitCode::from(2);
-    }
-    let base = match load(args.scenario.as_deref(), &args.sets) {
-        Ok(s) => s,
-        Err(e) => {
-            print_input_errors(&e);
-            return ExitCode::from(2);
-        }
-    };
-    let mut loaded = Vec::new();
-    for v in variants {
-        let sets: Vec<String> = args.sets.iter().chain(&v.sets).cloned().collect();
-        match load(args.scenario.as_deref(), &sets) {
-            Ok(s) => loaded.push((v, s)),
-            Err(e) => {
-                eprintln!("error: in --variant `{}`:", v.name);
-                print_input_errors(&e);
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let spec = CompareSpec {
-        scenario_name: base.name.clone(),
-        source: base.source.clone(),
-        seeds: (0..u64::from(args.seeds))
-            .map(|i| base.seed.wrapping_add(i))
-            .collect(),
-        variants: loaded,
-    };
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("reports").join(format!("{}-compare", base.name)));
-    let total = spec.seeds.len() * spec.variants.len();
-    let bar = progress::Counter::new(total as u64, "runs", !args.quiet);
-    let result = compare(&spec, args.threads, &|done| bar.update(done as u64));
-    bar.finish();
-    let comparison = match result {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(3);
-        }
-    };
-    if let Err(e) = write_comparison(&out_dir, &spec, &comparison) {
-        eprintln!("error: {e}");
-        return ExitCode::from(3);
-    }
-    if !args.quiet {
-        let mut text = format!(
-            "kubesim compare: {} ({} variants × {} seeds = {total} runs)\n",
-            spec.scenario_name,
-            spec.variants.len(),
-            spec.seeds.len()
-        );
-        for s in sentences(&spec, &comparison) {
-            text.push_str(&format!("  {s}\n"));
-        }
-        text.push_str(&format!(
-            "  reports    {}/ (compare.csv, open index.html)\n",
-            out_dir.display()
-        ));
-        print_stdout(&text);
-    }
-    ExitCode::SUCCESS
-}
-
-/// FNV-1a over the texts a plan's runs depend on: a changed plan, scenario or kubesim
-/// version makes the cached runs of an earlier attempt stale.
-fn fingerprint(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for b in p.bytes().chain([0u8]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{h:016x}")
-}
-
-fn plan(args: &PlanArgs) -> ExitCode {
-    use kubesim::plan::plan_report::{read_cache, save_cache, write_plan};
-    use kubesim::plan::planfile::load_plan;
-    use kubesim::plan::planner::{Objectives, Planner, pareto, range_dimension, recommend};
-    let spec = match load_plan(&args.plan) {
-        Ok(s) => s,
-        Err(e) => {
-            print_input_errors(&e);
-            return ExitCode::from(2);
-        }
-    };
-    let base = match load(spec.scenario.as_deref(), &spec.sets) {
-        Ok(s) => s,
-        Err(e) => {
-            print_input_errors(&e);
-            return ExitCode::from(2);
-        }
-    };
-    let objectives = Objectives {
-        availability: spec.availability.or(base.slo.and_then(|s| s.availability)),
-        latency_p99_ms: spec
-            .latency_p99_ms
-            .or(base.slo.and_then(|s| s.latency_p99_ms)),
-        seeds_meeting: spec.seeds_meeting,
-    };
-    if objectives.availability.is_none() && objectives.latency_p99_ms.is_none() {
-        eprintln!(
-            "error: {}: slo: expected an objective to plan for (slo.availability or slo.latencyP99Ms, here or in the scenario's slo)",
-            args.plan.display()
-        );
-        return ExitCode::from(2);
-    }
-    let n = args.seeds.unwrap_or(spec.seeds);
-    if n == 0 || n > MAX_SEEDS {
-        eprintln!("error: --seeds {n}: expected 1 to {MAX_SEEDS}");
-        return ExitCode::from(2);
-    }
-    let seeds: Vec<u64> = (0..u64::from(n))
-        .map(|i| base.seed.wrapping_add(i))
-        .collect();
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("reports").join(&spec.name));
-    let plan_text = std::fs::read_to_string(&args.plan).unwrap_or_default();
-    let fp = fingerprint(&[&plan_text, &base.source_text, env!("CARGO_PKG_VERSION")]);
-    let cache = read_cache(&out_dir.join("runs.csv"), &fp);
-    let cached = cache.len();
-    let loader = |sets: &[String]| load(spec.scenario.as_deref(), sets);
-    let bar = progress::Counter::new(0, "runs", !args.quiet);
-    let save_failed = std::sync::atomic::AtomicBool::new(false);
-    let on_batch = |cache: &kubesim::plan::planner::Cache, made: usize| {
-        bar.update(made as u64);
-        if save_cache(&out_dir, &fp, cache).is_err() {
-            save_failed.store(true, std::sync::atomic::Ordering::SeqCst);
-        }
-    };
-    let mut planner = Planner::new(
-        &spec,
-        objectives,
-        seeds,
-        &loader,
-        args.threads,
-        cache,
-        &on_batch,
-    );
-    let result = planner.search();
-    bar.finish();
-    let evals = match result {
-        Ok(e) => e,
-        Err(kubesim::plan::planner::PlanError::Input { candidate, errors }) => {
-            eprintln!("error: candidate {candidate}:");
-            print_input_errors(&errors);
-            return ExitCode::from(2);
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(3);
-        }
-    };
-    let frontier = pareto(&evals);
-    let chosen = recommend(&evals, range_dimension(&spec.search));
-    let written = save_cache(&out_dir, &fp, &planner.cache)
-        .and_then(|()| write_plan(&out_dir, &spec, &objectives, &evals, &frontier, chosen));
-    let why = match written {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(3);
-        }
-    };
-    if save_failed.load(std::sync::atomic::Ordering::SeqCst) {
-        eprintln!(
-            "warning: the run cache could not always be saved; an interrupted plan would redo some runs"
-        );
-    }
-    if !args.quiet {
-        let runs: usize = evals.iter().map(|e| e.runs.len()).sum();
-        print_stdout(&format!(
-            "kubesim plan: {}: {} candidates, {runs} runs ({cached} from an earlier attempt)\n  {why}\n  reports    {}/ (plan.csv, open index.html)\n",
-            spec.name,
-            evals.len(),
-            out_dir.display()
-        ));
-    }
-    ExitCode::SUCCESS
 }
 
 fn report(dir: &Path) -> ExitCode {

@@ -144,3 +144,33 @@ fn bad_variants_are_named() {
     let r = kubesim(&["compare", "--variant", "a", "--seeds", "0", "--out", &out]);
     assert_eq!(r.code, 2);
 }
+
+#[test]
+fn comparison_shards_merge_into_the_bytes_of_one_machine() {
+    let (whole, a, b, merged) = (
+        scratch("cmp-whole"),
+        scratch("cmp-a"),
+        scratch("cmp-b"),
+        scratch("cmp-merged"),
+    );
+    assert_eq!(compare(&whole, "3", &[]).code, 0);
+    assert_eq!(compare(&a, "3", &["--shard", "0/2"]).code, 0);
+    assert_eq!(compare(&b, "3", &["--shard", "1/2"]).code, 0);
+    let (_, rows) = read_csv(&a.join("runs.csv"));
+    assert_eq!(rows.len(), 3, "shard 0/2 runs every other of the 6 runs");
+    let r = kubesim(&[
+        "merge",
+        &b.to_string_lossy(),
+        &a.to_string_lossy(),
+        "--out",
+        &merged.to_string_lossy(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for f in ["runs.csv", "compare.csv", "compare.svg", "index.html"] {
+        assert_eq!(
+            std::fs::read(merged.join(f)).expect(f),
+            std::fs::read(whole.join(f)).expect(f),
+            "{f}: merged differs from unsharded"
+        );
+    }
+}

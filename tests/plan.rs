@@ -145,3 +145,61 @@ fn the_shipped_plan_sizes_the_quickstart_for_its_flash_sale() {
     let why = std::fs::read_to_string(dir.join("recommendation.txt")).expect("why");
     assert!(why.starts_with("Recommended: "), "{why}");
 }
+
+#[test]
+fn shards_merge_into_the_bytes_of_one_machine() {
+    let whole = scratch("plan-whole");
+    plan("tests/data/plans/small.yaml", &whole, &["--quiet"]);
+    let (a, b, merged) = (scratch("shard-a"), scratch("shard-b"), scratch("merged"));
+    // Shard 0 of 2 from a Kubernetes Indexed Job's variables, shard 1 from Slurm's.
+    let run = |dir: &Path, env: &[(&str, &str)]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+            .args(["plan", "tests/data/plans/small.yaml", "--quiet", "--out"])
+            .arg(dir)
+            .envs(env.iter().copied())
+            .current_dir(crate::util::repo())
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(
+        &a,
+        &[("JOB_COMPLETION_INDEX", "0"), ("KUBESIM_SHARDS", "2")],
+    );
+    run(
+        &b,
+        &[
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "2"),
+        ],
+    );
+    assert!(!a.join("plan.csv").exists(), "a shard writes no verdicts");
+    let missing = kubesim(&[
+        "merge",
+        &a.to_string_lossy(),
+        "--out",
+        &merged.to_string_lossy(),
+    ]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("1/2 missing"), "{}", missing.stderr);
+    let r = kubesim(&[
+        "merge",
+        &a.to_string_lossy(),
+        &b.to_string_lossy(),
+        "--out",
+        &merged.to_string_lossy(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for f in ["plan.csv", "runs.csv", "pareto.svg", "index.html"] {
+        assert_eq!(
+            std::fs::read(merged.join(f)).expect(f),
+            std::fs::read(whole.join(f)).expect(f),
+            "{f}: merged differs from unsharded"
+        );
+    }
+}

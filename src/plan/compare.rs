@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// One variant: a name and the `--set` overrides that make it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Variant {
     /// Short name (a folder- and CSV-safe label).
     pub name: String,
@@ -155,6 +155,8 @@ pub struct CompareSpec {
     pub variants: Vec<(Variant, Scenario)>,
     /// The seeds every variant runs.
     pub seeds: Vec<u64>,
+    /// `--set` overrides applied to every variant.
+    pub sets: Vec<String>,
 }
 
 /// Per variant and metric: the mean and its interval, and the paired difference from the
@@ -195,26 +197,78 @@ pub fn jobs(spec: &CompareSpec) -> Vec<Job<'_>> {
         .collect()
 }
 
+/// One run's metrics, in [`METRICS`] order.
+pub type RunValues = Vec<Option<f64>>;
+
+/// Runs the jobs `shard` owns (all without one); returns (job index, metrics) in job order.
+pub fn run_rows(
+    spec: &CompareSpec,
+    shard: Option<super::shard::Shard>,
+    threads: usize,
+    done: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<(usize, RunValues)>, RunFailed> {
+    let all = jobs(spec);
+    let owned: Vec<usize> = (0..all.len())
+        .filter(|&j| shard.is_none_or(|s| s.owns(j)))
+        .collect();
+    let picked: Vec<Job<'_>> = owned.iter().map(|&j| all[j]).collect();
+    let summaries = run_jobs(&picked, threads, done)?;
+    Ok(owned
+        .into_iter()
+        .zip(summaries)
+        .map(|(j, s)| (j, METRICS.iter().map(|m| (m.get)(&s)).collect()))
+        .collect())
+}
+
+/// Why a comparison could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    /// A run failed.
+    #[error(transparent)]
+    Run(#[from] RunFailed),
+    /// A job has no result (cannot happen without shards; a bug if it does).
+    #[error("{0}")]
+    Incomplete(String),
+}
+
 /// Runs every variant on every seed and aggregates.
 pub fn compare(
     spec: &CompareSpec,
     threads: usize,
     done: &(dyn Fn(usize) + Sync),
-) -> Result<Comparison, RunFailed> {
-    let summaries = run_jobs(&jobs(spec), threads, done)?;
-    Ok(aggregate(spec, &summaries))
+) -> Result<(Vec<(usize, RunValues)>, Comparison), CompareError> {
+    let rows = run_rows(spec, None, threads, done)?;
+    let c = from_rows(spec, &rows).map_err(CompareError::Incomplete)?;
+    Ok((rows, c))
 }
 
-/// Aggregates summaries given in [`jobs`] order.
-pub fn aggregate(spec: &CompareSpec, summaries: &[Summary]) -> Comparison {
+/// Aggregates rows covering every job; Err names the first job no row covers.
+pub fn from_rows(spec: &CompareSpec, rows: &[(usize, RunValues)]) -> Result<Comparison, String> {
     let nv = spec.variants.len();
-    let mut values = vec![vec![vec![None; spec.seeds.len()]; METRICS.len()]; nv];
-    for (j, s) in summaries.iter().enumerate() {
-        let (seed, v) = (j / nv, j % nv);
-        for (m, metric) in METRICS.iter().enumerate() {
-            values[v][m][seed] = (metric.get)(s).filter(|x| x.is_finite());
+    let total = nv * spec.seeds.len();
+    let mut grid: Vec<Option<&RunValues>> = vec![None; total];
+    for (j, v) in rows {
+        if let Some(slot) = grid.get_mut(*j) {
+            *slot = Some(v);
         }
     }
+    let mut values = vec![vec![vec![None; spec.seeds.len()]; METRICS.len()]; nv];
+    for (j, row) in grid.iter().enumerate() {
+        let (seed, v) = (j / nv, j % nv);
+        let Some(row) = row else {
+            return Err(format!(
+                "no run of variant `{}` with seed {}",
+                spec.variants[v].0.name, spec.seeds[seed]
+            ));
+        };
+        for (m, per_seed) in values[v].iter_mut().enumerate() {
+            per_seed[seed] = row.get(m).copied().flatten().filter(|x| x.is_finite());
+        }
+    }
+    Ok(aggregate_values(values))
+}
+
+fn aggregate_values(values: Vec<Vec<Vec<Option<f64>>>>) -> Comparison {
     let mut results = Vec::new();
     for (v, per_metric) in values.iter().enumerate() {
         for (m, seeds) in per_metric.iter().enumerate() {
@@ -232,25 +286,63 @@ pub fn aggregate(spec: &CompareSpec, summaries: &[Summary]) -> Comparison {
     Comparison { values, results }
 }
 
-fn pct_of(x: f64, base: f64) -> Option<f64> {
-    (base.abs() > 0.0 && x.is_finite()).then(|| x / base * 100.0)
-}
-
-/// runs.csv: every run's metrics.
-pub fn runs_csv(spec: &CompareSpec, c: &Comparison) -> String {
+/// runs.csv text for `rows` (job index, metrics).
+pub fn rows_csv(spec: &CompareSpec, rows: &[(usize, RunValues)]) -> String {
     let mut header = vec!["variant", "seed"];
     header.extend(METRICS.iter().map(|m| m.name));
     let mut b = CsvBuilder::with_header(&header);
-    for (s, &seed) in spec.seeds.iter().enumerate() {
-        for (v, (variant, _)) in spec.variants.iter().enumerate() {
-            b.field(&variant.name).int(seed);
-            for m in 0..METRICS.len() {
-                b.opt_float(c.values[v][m][s], 6);
-            }
-            b.end_row();
+    let nv = spec.variants.len();
+    for (j, values) in rows {
+        b.field(&spec.variants[j % nv].0.name)
+            .int(spec.seeds[j / nv]);
+        for v in values {
+            b.exact(*v);
         }
+        b.end_row();
     }
     b.finish()
+}
+
+/// Reads a shard's runs.csv back into (job index, metrics) rows.
+pub fn read_rows(path: &Path, spec: &CompareSpec) -> Result<Vec<(usize, RunValues)>, String> {
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let nv = spec.variants.len();
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+        let line = i + 2;
+        let name = record.get(0).unwrap_or("");
+        let v = spec
+            .variants
+            .iter()
+            .position(|(v, _)| v.name == name)
+            .ok_or_else(|| {
+                format!(
+                    "{}:{line}: variant `{name}` is not in compare.json",
+                    path.display()
+                )
+            })?;
+        let seed: u64 = record
+            .get(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("{}:{line}: seed: expected a whole number", path.display()))?;
+        let s = spec.seeds.iter().position(|&x| x == seed).ok_or_else(|| {
+            format!(
+                "{}:{line}: seed {seed} is not in compare.json",
+                path.display()
+            )
+        })?;
+        let values: RunValues = (0..METRICS.len())
+            .map(|m| record.get(2 + m).and_then(|t| t.parse::<f64>().ok()))
+            .collect();
+        rows.push((s * nv + v, values));
+    }
+    Ok(rows)
+}
+
+fn pct_of(x: f64, base: f64) -> Option<f64> {
+    (base.abs() > 0.0 && x.is_finite()).then(|| x / base * 100.0)
 }
 
 /// compare.csv: per variant and metric, the mean with its interval and the paired
@@ -390,12 +482,50 @@ fn panels(spec: &CompareSpec, c: &Comparison) -> Vec<crate::report::chart::Inter
 }
 
 /// compare.json: what was compared (for people, and for merging shards).
-#[derive(Debug, Serialize)]
-struct SpecFile<'a> {
-    scenario: &'a str,
-    source: &'a str,
-    variants: Vec<&'a Variant>,
-    seeds: &'a [u64],
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct SpecFile {
+    /// Scenario name.
+    pub scenario: String,
+    /// Where the scenario came from (a path, or the embedded quickstart).
+    pub source: String,
+    /// `--set` overrides of every variant.
+    pub sets: Vec<String>,
+    /// The variants.
+    pub variants: Vec<Variant>,
+    /// The seeds.
+    pub seeds: Vec<u64>,
+    /// `I/N` for a shard's folder; absent for a whole comparison.
+    pub shard: Option<String>,
+}
+
+/// compare.json text.
+pub fn spec_json(spec: &CompareSpec, shard: Option<super::shard::Shard>) -> String {
+    let file = SpecFile {
+        scenario: spec.scenario_name.clone(),
+        source: spec.source.clone(),
+        sets: spec.sets.clone(),
+        variants: spec.variants.iter().map(|v| v.0.clone()).collect(),
+        seeds: spec.seeds.clone(),
+        shard: shard.map(|s| s.label()),
+    };
+    let mut json = serde_json::to_string_pretty(&file).unwrap_or_default();
+    json.push('\n');
+    json
+}
+
+/// Writes a shard's slice: its runs.csv and compare.json.
+pub fn write_shard(
+    dir: &Path,
+    spec: &CompareSpec,
+    shard: super::shard::Shard,
+    rows: &[(usize, RunValues)],
+) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    write(dir, "compare.json", spec_json(spec, Some(shard)).as_bytes())?;
+    write(dir, "runs.csv", rows_csv(spec, rows).as_bytes())
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
@@ -405,21 +535,18 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
 }
 
 /// Writes runs.csv, compare.csv, compare.svg/.png, compare.json and index.html into `dir`.
-pub fn write_comparison(dir: &Path, spec: &CompareSpec, c: &Comparison) -> Result<(), ReportError> {
+pub fn write_comparison(
+    dir: &Path,
+    spec: &CompareSpec,
+    rows: &[(usize, RunValues)],
+    c: &Comparison,
+) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError {
         path: dir.to_path_buf(),
         source,
     })?;
-    let spec_file = SpecFile {
-        scenario: &spec.scenario_name,
-        source: &spec.source,
-        variants: spec.variants.iter().map(|v| &v.0).collect(),
-        seeds: &spec.seeds,
-    };
-    let mut json = serde_json::to_string_pretty(&spec_file).unwrap_or_default();
-    json.push('\n');
-    write(dir, "compare.json", json.as_bytes())?;
-    write(dir, "runs.csv", runs_csv(spec, c).as_bytes())?;
+    write(dir, "compare.json", spec_json(spec, None).as_bytes())?;
+    write(dir, "runs.csv", rows_csv(spec, rows).as_bytes())?;
     write(dir, "compare.csv", compare_csv(spec, c).as_bytes())?;
     let title = format!(
         "{}: means with 95% intervals over {} seeds",

@@ -8,4 +8,5 @@ pub mod plan_report;
 pub mod planfile;
 pub mod planner;
 pub mod runner;
+pub mod shard;
 pub mod stats;

@@ -27,7 +27,7 @@ pub fn runs_csv(fingerprint: &str, cache: &Cache) -> String {
     for ((key, seed), values) in cache {
         b.field(fingerprint).field(key).int(*seed);
         for v in values {
-            b.opt_float(*v, 9);
+            b.exact(*v);
         }
         b.end_row();
     }

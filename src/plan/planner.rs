@@ -119,6 +119,14 @@ pub enum PlanError {
     /// A run failed.
     #[error(transparent)]
     Run(#[from] RunFailed),
+    /// Merging: a run no shard made.
+    #[error("candidate {candidate}, seed {seed}: no shard ran it (is a shard's folder missing?)")]
+    Missing {
+        /// Its settings.
+        candidate: String,
+        /// The seed.
+        seed: u64,
+    },
 }
 
 /// The search, step by step.
@@ -133,6 +141,10 @@ pub struct Planner<'a> {
     /// Called after each batch with the cache (to persist it) and runs made so far.
     on_batch: &'a (dyn Fn(&Cache, usize) + Sync),
     runs_made: usize,
+    /// Only this slice of the combinations (None: all).
+    shard: Option<super::shard::Shard>,
+    /// Merging: every run must come from the cache.
+    offline: bool,
 }
 
 impl<'a> Planner<'a> {
@@ -155,7 +167,22 @@ impl<'a> Planner<'a> {
             cache,
             on_batch,
             runs_made: 0,
+            shard: None,
+            offline: false,
         }
+    }
+
+    /// Searches only `shard`'s slice of the combinations of `values` keys (each
+    /// combination's bisection is independent, so slices need no coordination).
+    pub fn with_shard(mut self, shard: Option<super::shard::Shard>) -> Self {
+        self.shard = shard;
+        self
+    }
+
+    /// Makes no run: every one must be in the cache (merging shards).
+    pub fn offline(mut self) -> Self {
+        self.offline = true;
+        self
     }
 
     /// Evaluates one candidate, batch by batch, stopping once its verdict is settled.
@@ -175,6 +202,12 @@ impl<'a> Planner<'a> {
                 .copied()
                 .filter(|&s| !self.cache.contains_key(&(key.clone(), s)))
                 .collect();
+            if let (true, Some(&seed)) = (self.offline, missing.first()) {
+                return Err(PlanError::Missing {
+                    candidate: key,
+                    seed,
+                });
+            }
             if !missing.is_empty() {
                 if scenario.is_none() {
                     let mut sets = self.spec.sets.clone();
@@ -260,7 +293,10 @@ impl<'a> Planner<'a> {
             Dimension::Values { .. } => None,
         });
         let mut out = Vec::new();
-        for combo in combos {
+        for (c, combo) in combos.into_iter().enumerate() {
+            if self.shard.is_some_and(|s| !s.owns(c)) {
+                continue;
+            }
             let with = |k: Option<i64>| -> Vec<String> {
                 combo
                     .iter()

@@ -64,6 +64,18 @@ impl CsvBuilder {
         self
     }
 
+    /// An optional float in its shortest text that reads back to the same bits (run
+    /// caches and shards, where merged results must equal unsharded ones); empty when
+    /// absent.
+    pub fn exact(&mut self, v: Option<f64>) -> &mut Self {
+        self.sep();
+        if let Some(v) = v.filter(|v| v.is_finite()) {
+            let v = if v == 0.0 { 0.0 } else { v };
+            let _ = write!(self.out, "{v}");
+        }
+        self
+    }
+
     /// An optional float; empty when absent.
     pub fn opt_float(&mut self, v: Option<f64>, decimals: usize) -> &mut Self {
         match v {
