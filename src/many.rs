@@ -222,6 +222,22 @@ fn prepare(plan: &Path, seeds: Option<u32>) -> Result<Prepared, ExitCode> {
     })
 }
 
+/// The most runs a plan can make: every combination, a bisection's steps, every seed.
+fn most_runs(spec: &PlanSpec, seeds: usize) -> u64 {
+    use kubesim::plan::planfile::Dimension;
+    let mut runs = seeds as u64;
+    for d in &spec.search {
+        runs *= match d {
+            Dimension::Values { values, .. } => values.len() as u64,
+            Dimension::Range { min, max, .. } => {
+                let span = (max - min + 1).max(1) as u64;
+                1 + u64::from(span.next_power_of_two().trailing_zeros())
+            }
+        };
+    }
+    runs
+}
+
 /// shard.json of a plan shard's folder.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct PlanShardFile {
@@ -248,7 +264,11 @@ pub fn plan(args: &PlanArgs) -> ExitCode {
     let cache = read_cache(&out_dir.join("runs.csv"), &p.fingerprint);
     let cached = cache.len();
     let loader = |sets: &[String]| load(p.spec.scenario.as_deref(), sets);
-    let bar = progress::Counter::new(0, "runs", !args.quiet);
+    let bar = progress::Counter::new(
+        most_runs(&p.spec, p.seeds.len()),
+        "runs (at most)",
+        !args.quiet,
+    );
     let save_failed = std::sync::atomic::AtomicBool::new(false);
     let on_batch = |cache: &Cache, made: usize| {
         bar.update(made as u64);

@@ -9,6 +9,7 @@ mod behaviour;
 mod capacity;
 mod cli;
 mod compare;
+mod deploy;
 mod determinism;
 mod explain;
 mod golden;
