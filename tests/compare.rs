@@ -174,3 +174,30 @@ fn comparison_shards_merge_into_the_bytes_of_one_machine() {
         );
     }
 }
+
+#[test]
+fn the_shipped_comparison_script_compares_the_two_profiles() {
+    let bin = scratch("cmp-bin");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubesim"), bin.join("kubesim"))
+        .expect("symlink");
+    let out = scratch("cmp-script");
+    let r = std::process::Command::new("bash")
+        .args(["plans/compare-scheduler-profiles.sh", "--quiet", "--out"])
+        .arg(&out)
+        .current_dir(crate::util::repo())
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("SEEDS", "2")
+        .output()
+        .expect("bash runs");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let (h, rows) = read_csv(&out.join("runs.csv"));
+    let variants: Vec<&str> = rows.iter().map(|r| col(&h, r, "variant")).collect();
+    assert_eq!(variants, ["default", "binpack", "default", "binpack"]);
+}
