@@ -195,6 +195,7 @@ fn prepare(plan: &Path, seeds: Option<u32>) -> Result<Prepared, ExitCode> {
             .latency_p99_ms
             .or(base.slo.and_then(|s| s.latency_p99_ms)),
         seeds_meeting: spec.seeds_meeting,
+        by_bound: spec.by_bound,
     };
     if objectives.availability.is_none() && objectives.latency_p99_ms.is_none() {
         return Err(bad(format!(

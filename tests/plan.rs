@@ -203,3 +203,29 @@ fn shards_merge_into_the_bytes_of_one_machine() {
         );
     }
 }
+
+#[test]
+fn judged_by_bounds_every_seed_runs_and_passing_bounds_meet_the_slo() {
+    let dir = scratch("plan-bound");
+    let r = plan("tests/data/plans/bound.yaml", &dir, &[]);
+    assert!(
+        r.stdout.contains("at the 95% bound of the mean"),
+        "{}",
+        r.stdout
+    );
+    let (h, rows) = read_csv(&dir.join("plan.csv"));
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert_eq!(
+            col(&h, row, "seeds_run"),
+            "3",
+            "no early stop when judging bounds"
+        );
+        let meets = col(&h, row, "verdict") == "meets";
+        let low = col(&h, row, "availability_ci95_low");
+        let high = col(&h, row, "latency_p99_ms_ci95_high");
+        let by_bounds =
+            !low.is_empty() && num(low) >= 0.999 && !high.is_empty() && num(high) <= 500.0;
+        assert_eq!(meets, by_bounds, "row {row:?}");
+    }
+}

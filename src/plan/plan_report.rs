@@ -155,11 +155,15 @@ pub fn reason(
     if let Some(l) = objectives.latency_p99_ms {
         slo.push(format!("p99 ≤ {l} ms"));
     }
-    let slo = format!(
-        "{} in at least {:.0}% of seeds",
-        slo.join(" and "),
-        objectives.seeds_meeting * 100.0
-    );
+    let slo = if objectives.by_bound {
+        format!("{} at the 95% bound of the mean", slo.join(" and "))
+    } else {
+        format!(
+            "{} in at least {:.0}% of seeds",
+            slo.join(" and "),
+            objectives.seeds_meeting * 100.0
+        )
+    };
     let passing = evals.iter().filter(|e| e.verdict == Verdict::Meets).count();
     let Some(c) = chosen else {
         return format!(

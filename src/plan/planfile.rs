@@ -13,7 +13,7 @@
 //!   - key: cluster.pools.general.count   # integers, bisected: more capacity, more availability
 //!     min: 2
 //!     max: 12
-//! slo: {availability: 0.999, latencyP99Ms: 500, seedsMeeting: 0.9}
+//! slo: {availability: 0.999, latencyP99Ms: 500, seedsMeeting: 0.9}   # or judge: bound
 //! objective: cost
 //! ```
 
@@ -55,6 +55,7 @@ struct SloFile {
     availability: Option<Spanned<f64>>,
     latency_p99_ms: Option<Spanned<f64>>,
     seeds_meeting: Option<Spanned<f64>>,
+    judge: Option<Spanned<String>>,
 }
 
 /// One searched key.
@@ -107,6 +108,9 @@ pub struct PlanSpec {
     pub latency_p99_ms: Option<f64>,
     /// Share of seeds that must meet the SLO for a candidate to pass.
     pub seeds_meeting: f64,
+    /// Judge by the 95% confidence bounds of the means (`judge: bound`) instead of the
+    /// share of seeds.
+    pub by_bound: bool,
 }
 
 /// Default share of seeds that must meet the SLO.
@@ -238,6 +242,22 @@ pub fn load_plan(path: &Path) -> Result<PlanSpec, InputErrors> {
             None
         }
     });
+    let by_bound = match slo.and_then(|s| s.judge.as_ref()) {
+        None => false,
+        Some(j) if j.value == "seeds" => false,
+        Some(j) if j.value == "bound" => true,
+        Some(j) => {
+            err(
+                loc(j),
+                "slo.judge",
+                format!(
+                    "`{}`: expected seeds (the share of seeds meeting it) or bound (the 95% bound of the mean)",
+                    j.value
+                ),
+            );
+            false
+        }
+    };
     if let Some(o) = &raw.objective
         && o.value != "cost"
     {
@@ -265,5 +285,6 @@ pub fn load_plan(path: &Path) -> Result<PlanSpec, InputErrors> {
         availability,
         latency_p99_ms,
         seeds_meeting,
+        by_bound,
     })
 }

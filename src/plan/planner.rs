@@ -38,6 +38,9 @@ pub struct Objectives {
     pub latency_p99_ms: Option<f64>,
     /// Share of seeds that must meet both.
     pub seeds_meeting: f64,
+    /// Judge the means instead: the 95% lower bound of availability and the upper bound of
+    /// p99 must meet the objectives (every seed runs; no early stop).
+    pub by_bound: bool,
 }
 
 impl Objectives {
@@ -49,6 +52,22 @@ impl Objectives {
         let p99_ok = self
             .latency_p99_ms
             .is_none_or(|l| v[metric("latency_p99_ms")].is_none_or(|p| p <= l));
+        avail_ok && p99_ok
+    }
+
+    /// Whether a candidate's runs pass when judged by the bounds of their means.
+    pub fn bounds_met(&self, runs: &[RunValues]) -> bool {
+        let stat = |name: &str| {
+            let m = metric(name);
+            interval(&runs.iter().filter_map(|r| r[m]).collect::<Vec<_>>())
+        };
+        let avail_ok = self
+            .availability
+            .is_none_or(|a| stat("availability").low() >= a);
+        let p99_ok = self.latency_p99_ms.is_none_or(|l| {
+            let p = stat("latency_p99_ms");
+            p.n == 0 || p.high() <= l
+        });
         avail_ok && p99_ok
     }
 
@@ -245,15 +264,20 @@ impl<'a> Planner<'a> {
             }
             let met = runs.iter().filter(|r| self.objectives.met(r)).count();
             let left = total - runs.len();
-            if met >= needed || met + left < needed {
+            if !self.objectives.by_bound && (met >= needed || met + left < needed) {
                 break;
             }
         }
         let met = runs.iter().filter(|r| self.objectives.met(r)).count();
+        let passes = if self.objectives.by_bound {
+            self.objectives.bounds_met(&runs)
+        } else {
+            met >= needed
+        };
         Ok(Evaluation {
             values,
             met,
-            verdict: if met >= needed {
+            verdict: if passes {
                 Verdict::Meets
             } else {
                 Verdict::Fails
@@ -410,6 +434,7 @@ mod tests {
             availability: Some(0.999),
             latency_p99_ms: Some(500.0),
             seeds_meeting: 0.9,
+            by_bound: false,
         };
         assert!(o.met(&values(0.9995, 400.0)));
         assert!(!o.met(&values(0.998, 400.0)));
@@ -418,6 +443,24 @@ mod tests {
         assert_eq!(o.needed(10), 9);
         assert_eq!(o.needed(4), 4);
         assert_eq!(o.needed(1), 1);
+        // Judged by bounds: three seeds around 0.9992 (sd 0.0001) have a lower bound of
+        // 0.9992 − 4.303 × 0.0001 / √3 = 0.99895, below 0.999: not enough evidence.
+        let by_bound = Objectives {
+            by_bound: true,
+            ..o
+        };
+        let runs = [
+            values(0.9991, 1.0),
+            values(0.9992, 1.0),
+            values(0.9993, 1.0),
+        ];
+        assert!(!by_bound.bounds_met(&runs));
+        let tight = [
+            values(0.99925, 1.0),
+            values(0.9992, 1.0),
+            values(0.99915, 1.0),
+        ];
+        assert!(by_bound.bounds_met(&tight));
     }
 
     fn eval(cost: f64, avail: f64, verdict: Verdict) -> Evaluation {
