@@ -307,11 +307,8 @@ pub fn plan(args: &PlanArgs) -> ExitCode {
         };
         let mut json = serde_json::to_string_pretty(&file).unwrap_or_default();
         json.push('\n');
-        let written = save_cache(&out_dir, &p.fingerprint, &planner.cache).and_then(|()| {
-            let path = out_dir.join("shard.json");
-            kubesim::report::atomic::write_atomic_with(&path, |w| w.write_all(json.as_bytes()))
-                .map_err(|source| kubesim::report::ReportError { path, source })
-        });
+        let written = save_cache(&out_dir, &p.fingerprint, &planner.cache)
+            .and_then(|()| kubesim::report::write_file(&out_dir, "shard.json", json.as_bytes()));
         if let Err(e) = written {
             eprintln!("error: {e}");
             return ExitCode::from(3);

@@ -12,9 +12,9 @@ use super::runner::{Job, RunFailed, run_jobs};
 use super::stats::{Interval, interval, paired_difference};
 use crate::Scenario;
 use crate::report::ReportError;
-use crate::report::atomic::write_atomic_with;
 use crate::report::csv::CsvBuilder;
 use crate::report::summary::Summary;
+use crate::report::write_file as write;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -528,12 +528,6 @@ pub fn write_shard(
     write(dir, "runs.csv", rows_csv(spec, rows).as_bytes())
 }
 
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
-    let path = dir.join(name);
-    write_atomic_with(&path, |w| std::io::Write::write_all(w, bytes))
-        .map_err(|source| ReportError { path, source })
-}
-
 /// Writes runs.csv, compare.csv, compare.svg/.png, compare.json and index.html into `dir`.
 pub fn write_comparison(
     dir: &Path,
@@ -569,15 +563,8 @@ pub fn write_comparison(
 }
 
 fn page(spec: &CompareSpec, c: &Comparison, svg: &str) -> String {
-    use crate::report::html::{STYLE, escape};
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
-<title>kubesim compare: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
-        escape(&spec.scenario_name)
-    );
+    use crate::report::html::{escape, page_head};
+    let mut h = page_head(&format!("kubesim compare: {}", spec.scenario_name));
     let _ = writeln!(
         h,
         "<h1>{}: {} variants compared</h1>\n<p class=\"sub\">kubesim compare, {} seeds each ({}), common random numbers: every variant ran the same seeds</p>",

@@ -7,17 +7,11 @@ use super::compare::METRICS;
 use super::planfile::PlanSpec;
 use super::planner::{Cache, Evaluation, Objectives, RunValues, Verdict, candidate_key};
 use crate::report::ReportError;
-use crate::report::atomic::write_atomic_with;
 use crate::report::chart::{LineChart, Series};
 use crate::report::csv::CsvBuilder;
+use crate::report::write_file as write;
 use std::fmt::Write as _;
 use std::path::Path;
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
-    let path = dir.join(name);
-    write_atomic_with(&path, |w| std::io::Write::write_all(w, bytes))
-        .map_err(|source| ReportError { path, source })
-}
 
 /// runs.csv: the cache, one row per candidate and seed, in key then seed order.
 pub fn runs_csv(fingerprint: &str, cache: &Cache) -> String {
@@ -333,15 +327,11 @@ fn page(
     why: &str,
     svg: &str,
 ) -> String {
-    use crate::report::html::{STYLE, escape};
-    let mut h = String::new();
+    use crate::report::html::{escape, page_head};
+    let mut h = page_head(&format!("kubesim plan: {}", spec.name));
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
-<title>kubesim plan: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n\
-<p class=\"sub\">kubesim plan: {} candidates evaluated, up to {} seeds each, common random numbers</p>\n",
-        escape(&spec.name),
+        "<h1>{}</h1>\n<p class=\"sub\">kubesim plan: {} candidates evaluated, up to {} seeds each, common random numbers</p>\n",
         escape(&spec.name),
         evals.len(),
         spec.seeds

@@ -26,8 +26,8 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The pages' stylesheet (also used by `kubesim compare`'s page).
-pub const STYLE: &str = r#"
+/// The pages' stylesheet (run, compare and plan pages).
+const STYLE: &str = r#"
 :root { --ok: #1b7f3b; --bad: #b42318; --muted: #667085; --line: #e4e7ec; --bg: #f8f9fb; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
@@ -130,6 +130,18 @@ fn verdict(t: &RunTables, incidents: usize) -> (&'static str, String) {
     }
 }
 
+/// The start of a kubesim page up to `<main>`: charset, a Content-Security-Policy that
+/// forbids every fetch, the title and the inline stylesheet.
+pub fn page_head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
+        escape(title)
+    )
+}
+
 /// Strips the XML prologue plotters may emit, so the SVG can sit inline in HTML.
 fn inline_svg(svg: &str) -> &str {
     match svg.find("<svg") {
@@ -145,15 +157,7 @@ pub fn index_html(
     charts: &[(NamedChart, String)],
 ) -> String {
     let s = &t.summary;
-    let mut h = String::with_capacity(64 * 1024);
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<title>kubesim: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
-        escape(&s.scenario)
-    );
+    let mut h = page_head(&format!("kubesim: {}", s.scenario));
     let _ = write!(
         h,
         "<h1>{}</h1>\n<p class=\"sub\">kubesim run, seed {}, {} simulated ({:.0} s)</p>\n",

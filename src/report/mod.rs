@@ -44,6 +44,12 @@ pub struct ReportError {
     pub source: std::io::Error,
 }
 
+/// Writes `bytes` to `dir/name` atomically, naming the file in the error.
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
+    let path = dir.join(name);
+    write_atomic_with(&path, |w| w.write_all(bytes)).map_err(|source| ReportError { path, source })
+}
+
 /// Writes a run's whole report into `dir`: the data files, then the incidents, charts and
 /// index.html rendered from them; returns the summary and what was rendered.
 pub fn write_report(

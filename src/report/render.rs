@@ -3,11 +3,11 @@
 //! `kubesim report DIR` calls it alone, so both give the same bytes.
 
 use super::ReportError;
-use super::atomic::write_atomic_with;
 use super::charts::{NamedChart, SIZE, replica_chart, run_charts};
 use super::csv::CsvBuilder;
 use super::incidents::{Incident, find_incidents};
 use super::tables::{RunTables, TablesError};
+use super::write_file as write;
 use std::path::Path;
 
 /// Most `replicas-<workload>.svg` charts one run writes (the first workloads with an HPA).
@@ -39,12 +39,6 @@ pub struct Rendered {
     pub files: Vec<String>,
     /// Incidents found.
     pub incidents: usize,
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
-    let path = dir.join(name);
-    write_atomic_with(&path, |w| std::io::Write::write_all(w, bytes))
-        .map_err(|source| ReportError { path, source })
 }
 
 /// incidents.csv text.
