@@ -421,37 +421,54 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}:{}: {e}", path.display(), e.line()))
 }
 
-fn merge_compare(args: &MergeArgs) -> ExitCode {
-    let mut files: Vec<SpecFile> = Vec::new();
-    for d in &args.dirs {
-        match read_json::<SpecFile>(&d.join("compare.json")) {
-            Ok(f) => files.push(f),
-            Err(e) => return bad(e),
-        }
-    }
-    let first = &files[0];
-    for (d, f) in args.dirs.iter().zip(&files).skip(1) {
-        if f.source != first.source
-            || f.sets != first.sets
-            || f.variants != first.variants
-            || f.seeds != first.seeds
-        {
-            return bad(format!(
-                "{}: compare.json describes another comparison than {}",
+/// Reads every shard folder's `file`, checks each describes the same work as the first
+/// (`same`; `what` says what differs) and that their shard labels cover 0..N once each.
+fn read_shards<T: serde::de::DeserializeOwned>(
+    dirs: &[PathBuf],
+    file: &str,
+    same: fn(&T, &T) -> bool,
+    what: &str,
+    label: fn(&T) -> String,
+) -> Result<Vec<T>, String> {
+    let files = dirs
+        .iter()
+        .map(|d| read_json::<T>(&d.join(file)))
+        .collect::<Result<Vec<T>, String>>()?;
+    for (d, f) in dirs.iter().zip(&files).skip(1) {
+        if !same(f, &files[0]) {
+            return Err(format!(
+                "{}: {what} than {}",
                 d.display(),
-                args.dirs[0].display()
+                dirs[0].display()
             ));
         }
     }
-    let labels: Vec<(PathBuf, String)> = args
-        .dirs
+    let labels: Vec<(PathBuf, String)> = dirs
         .iter()
         .zip(&files)
-        .map(|(d, f)| (d.clone(), f.shard.clone().unwrap_or_else(|| "0/1".into())))
+        .map(|(d, f)| (d.clone(), label(f)))
         .collect();
-    if let Err(e) = check_coverage(&labels) {
-        return bad(e);
-    }
+    check_coverage(&labels)?;
+    Ok(files)
+}
+
+fn merge_compare(args: &MergeArgs) -> ExitCode {
+    let files = match read_shards::<SpecFile>(
+        &args.dirs,
+        "compare.json",
+        |a, b| {
+            a.source == b.source
+                && a.sets == b.sets
+                && a.variants == b.variants
+                && a.seeds == b.seeds
+        },
+        "compare.json describes another comparison",
+        |f| f.shard.clone().unwrap_or_else(|| "0/1".into()),
+    ) {
+        Ok(f) => f,
+        Err(e) => return bad(e),
+    };
+    let first = &files[0];
     let mut variants = Vec::new();
     for v in &first.variants {
         let sets: Vec<String> = first.sets.iter().chain(&v.sets).cloned().collect();
@@ -495,32 +512,17 @@ fn merge_compare(args: &MergeArgs) -> ExitCode {
 }
 
 fn merge_plan(args: &MergeArgs) -> ExitCode {
-    let mut files: Vec<PlanShardFile> = Vec::new();
-    for d in &args.dirs {
-        match read_json::<PlanShardFile>(&d.join("shard.json")) {
-            Ok(f) => files.push(f),
-            Err(e) => return bad(e),
-        }
-    }
+    let files = match read_shards::<PlanShardFile>(
+        &args.dirs,
+        "shard.json",
+        |a, b| a.fingerprint == b.fingerprint,
+        "a shard of another plan (or seeds, scenario, kubesim version)",
+        |f| f.shard.clone(),
+    ) {
+        Ok(f) => f,
+        Err(e) => return bad(e),
+    };
     let first = &files[0];
-    for (d, f) in args.dirs.iter().zip(&files).skip(1) {
-        if f.fingerprint != first.fingerprint {
-            return bad(format!(
-                "{}: a shard of another plan (or seeds, scenario, kubesim version) than {}",
-                d.display(),
-                args.dirs[0].display()
-            ));
-        }
-    }
-    let labels: Vec<(PathBuf, String)> = args
-        .dirs
-        .iter()
-        .zip(&files)
-        .map(|(d, f)| (d.clone(), f.shard.clone()))
-        .collect();
-    if let Err(e) = check_coverage(&labels) {
-        return bad(e);
-    }
     let p = match prepare(&first.plan, Some(first.seeds)) {
         Ok(p) => p,
         Err(code) => return code,
