@@ -2,8 +2,11 @@
 //! histogram's buckets is its costliest step, and a slowly changing or noisy curve revisits
 //! the same distributions tick after tick. So ticks are booked per quantized distribution
 //! and each distribution is spread once, at the end of the run (or when too many are
-//! pending, so memory stays bounded).
+//! pending, so memory stays bounded). M/M/c responses without a fixed part, the common
+//! case, are booked against the run's shared [`LatencyTables`] by id, one add into a dense
+//! log; the rest (calls, retries, fixed service parts, overload) per workload by key.
 
+use super::latency_tables::LatencyTables;
 use super::queueing::LatencyDist;
 use crate::metrics::histogram::LatencyHistogram;
 
@@ -18,6 +21,10 @@ struct PendingLatency {
     p99_s: f64,
 }
 
+/// Ticks booked against the tables before they are added up and spread: a workload's
+/// day at 15 s ticks is 5,760, so a few spreads a day, each of a few hundred tables. At 8
+/// bytes an entry, a thousand workloads' logs stay within 8 MiB, inside the cache.
+const TABLE_LOG_LEN: usize = 1024;
 /// Distinct distributions kept before all are spread.
 const PENDING_SLOTS: usize = 1024;
 /// Open-addressing index over the pending entries: a power of two, at most half full.
@@ -71,6 +78,11 @@ fn latency_key(d: &LatencyDist, shift_s: f64) -> [i64; 4] {
 /// and a lookup must cost a cache miss or two, not a tree walk.
 #[derive(Debug, Default)]
 pub struct LatencyBook {
+    /// (table id, requests) booked against the shared tables, in booking order. Appending
+    /// touches one cache line per workload; a dense count per id would touch a random line
+    /// of megabytes every tick. Single precision is plenty for one tick's count (7
+    /// digits); the sums are kept in double.
+    table_log: Vec<(u32, f32)>,
     pending: Vec<PendingLatency>,
     index: Vec<u16>,
     /// The entry the previous tick booked: consecutive ticks often share a distribution.
@@ -89,8 +101,18 @@ impl LatencyBook {
         count: f64,
         shift_s: f64,
         timeout_s: f64,
+        tables: &mut LatencyTables,
         hist: &mut LatencyHistogram,
     ) -> f64 {
+        if shift_s == 0.0
+            && let Some((id, p99_s)) = tables.lookup(&dist, timeout_s)
+        {
+            self.table_log.push((id, count as f32));
+            if self.table_log.len() >= TABLE_LOG_LEN {
+                tables.spread_log(&mut self.table_log, hist);
+            }
+            return p99_s;
+        }
         let key = latency_key(&dist, shift_s);
         if let Some(p) = self.last.and_then(|i| self.pending.get_mut(i))
             && p.key == key
@@ -117,7 +139,7 @@ impl LatencyBook {
             slot = (slot + 1) & (INDEX_SLOTS - 1);
         }
         if self.pending.len() >= PENDING_SLOTS {
-            self.flush(hist);
+            self.flush_keyed(hist);
             slot = home_slot(&key);
         }
         let p99_s = dist.quantile(0.99).min(timeout_s);
@@ -134,9 +156,20 @@ impl LatencyBook {
         p99_s
     }
 
-    /// Spreads everything booked into the histogram, in key order (an order that does not
-    /// depend on when each distribution was first seen).
-    pub fn flush(&mut self, hist: &mut LatencyHistogram) {
+    /// Spreads what was booked against `tables` into the histogram, in table order, so
+    /// that the tables can be cleared.
+    pub fn spread_tables(&mut self, tables: &mut LatencyTables, hist: &mut LatencyHistogram) {
+        tables.spread_log(&mut self.table_log, hist);
+    }
+
+    /// Spreads everything booked into the histogram: the tables' counts, then the keyed
+    /// ones in key order (an order that does not depend on when each was first seen).
+    pub fn flush(&mut self, tables: &mut LatencyTables, hist: &mut LatencyHistogram) {
+        self.spread_tables(tables, hist);
+        self.flush_keyed(hist);
+    }
+
+    fn flush_keyed(&mut self, hist: &mut LatencyHistogram) {
         self.pending.sort_unstable_by_key(|p| p.key);
         for p in self.pending.drain(..) {
             hist.add_distribution_shifted(&p.dist, p.count, p.timeout_s, p.shift_s);
@@ -160,58 +193,84 @@ mod tests {
         }
     }
 
-    #[test]
-    fn booking_matches_spreading_every_tick() {
-        // A slowly rising load: 600 ticks from λ = 5 to 6 per second.
+    /// Books 600 ticks of a slowly rising load (λ from 5 to 6 per second), each `shift_s`
+    /// late, and compares with spreading every tick's exact distribution.
+    fn book_rising_load(shift_s: f64) -> (LatencyBook, LatencyTables) {
         let mut book = LatencyBook::default();
+        let mut tables = LatencyTables::new(1);
         let mut booked = LatencyHistogram::default();
         let mut direct = LatencyHistogram::default();
         for i in 0..600 {
             let d = mm1(5.0 + f64::from(i) / 600.0);
-            book.book(d, 100.0, 0.0, 10.0, &mut booked);
-            direct.add_distribution(&d, 100.0, 10.0);
+            book.book(d, 100.0, shift_s, 10.0, &mut tables, &mut booked);
+            direct.add_distribution_shifted(&d, 100.0, 10.0, shift_s);
         }
-        // ρ from 0.5 to 0.6: 50 steps of the chance to wait, 22 of θ: far fewer than 600.
-        assert!(book.pending.len() < 100, "{} distinct", book.pending.len());
-        book.flush(&mut booked);
-        assert!(book.pending.is_empty());
+        let distinct = book.pending.len() + tables.len();
+        // ρ from 0.5 to 0.6: 100 steps of the chance to wait, 22 of θ: far fewer than 600.
+        assert!(distinct < 150, "{distinct} distinct");
+        let mut flushed = LatencyBook::default();
+        std::mem::swap(&mut flushed, &mut book);
+        flushed.flush(&mut tables, &mut booked);
+        assert!(flushed.pending.is_empty() && flushed.table_log.is_empty());
         assert!((booked.total() - direct.total()).abs() < 1e-6);
         for q in [0.5, 0.9, 0.99] {
             let (b, d) = (
                 booked.quantile(q).expect("b"),
                 direct.quantile(q).expect("d"),
             );
-            assert!((b / d - 1.0).abs() < 0.005, "q{q}: {b} vs {d}");
+            assert!(
+                (b / d - 1.0).abs() < 0.005,
+                "shift {shift_s} q{q}: {b} vs {d}"
+            );
         }
+        (flushed, tables)
+    }
+
+    #[test]
+    fn booking_matches_spreading_every_tick() {
+        // No fixed part: the shared tables take it all.
+        let (_, tables) = book_rising_load(0.0);
+        assert!(!tables.is_empty());
+        // Downstream calls shift it: booked by key, the tables untouched.
+        let (_, tables) = book_rising_load(0.05);
+        assert!(tables.is_empty());
     }
 
     #[test]
     fn the_returned_p99_is_the_distributions() {
         let mut book = LatencyBook::default();
+        let mut tables = LatencyTables::new(1);
         let mut hist = LatencyHistogram::default();
         let d = mm1(5.0);
-        let p99 = book.book(d, 1.0, 0.0, 10.0, &mut hist);
-        assert!((p99 - 100f64.ln() / 5.0).abs() < 1e-6);
+        let exact = 100f64.ln() / 5.0;
+        // Through a table (quantized: within 1%) and by key.
+        let p99 = book.book(d, 1.0, 0.0, 10.0, &mut tables, &mut hist);
+        assert!((p99 / exact - 1.0).abs() < 0.01, "{p99} vs {exact}");
+        let p99 = book.book(d, 1.0, 1e-9, 10.0, &mut tables, &mut hist);
+        assert!((p99 - exact).abs() < 1e-6, "{p99} vs {exact}");
         // Capped at the timeout: slower requests failed.
-        let capped = book.book(mm1(9.9), 1.0, 0.0, 2.0, &mut hist);
+        let capped = book.book(mm1(9.9), 1.0, 0.0, 2.0, &mut tables, &mut hist);
         assert_eq!(capped, 2.0);
     }
 
     #[test]
     fn more_distributions_than_slots_spill_without_losing_requests() {
         let mut book = LatencyBook::default();
+        let mut tables = LatencyTables::new(1);
         let mut booked = LatencyHistogram::default();
         let mut direct = LatencyHistogram::default();
-        // 3,000 distinct rates, each booked twice (the second time after others).
+        // 3,000 distinct rates behind a call (so booked by key), each booked twice (the
+        // second time after others).
         for round in 0..2 {
             for i in 0..3000 {
                 let d = mm1(1.0 + f64::from(i) * 0.0029);
-                book.book(d, 1.0 + f64::from(round), 0.0, 10.0, &mut booked);
-                direct.add_distribution(&d, 1.0 + f64::from(round), 10.0);
+                let n = 1.0 + f64::from(round);
+                book.book(d, n, 0.01, 10.0, &mut tables, &mut booked);
+                direct.add_distribution_shifted(&d, n, 10.0, 0.01);
             }
         }
         assert!(book.pending.len() <= PENDING_SLOTS);
-        book.flush(&mut booked);
+        book.flush(&mut tables, &mut booked);
         assert!((booked.total() - 9000.0).abs() < 1e-6, "{}", booked.total());
         let (b, d) = (
             booked.quantile(0.99).expect("b"),

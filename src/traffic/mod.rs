@@ -4,9 +4,11 @@
 pub mod bursts;
 pub mod exact;
 pub mod latency_book;
+pub mod latency_tables;
 pub mod pattern;
 pub mod plane;
 pub mod queueing;
+pub mod rate_ahead;
 pub mod trace;
 
 pub use pattern::{Component, SpikeShape, TrafficModel};

@@ -22,7 +22,9 @@
 use super::bursts::BurstState;
 use super::exact::{Endpoint, ExactNetwork, WorkloadParams};
 use super::latency_book::LatencyBook;
+use super::latency_tables::LatencyTables;
 use super::queueing::{LatencyDist, ServiceTime, TickLoad, TickOutcome, reshape, serve_tick};
+use super::rate_ahead::RateAhead;
 use crate::cluster::usage::UsageSample;
 use crate::cluster::{PodState, World};
 use crate::engine::{RngStreams, SimRng, SimTime};
@@ -74,20 +76,32 @@ struct WorkloadTraffic {
     capacity_rps: f64,
     /// Latency not yet spread into the histogram.
     latency: LatencyBook,
+    /// The curve's mean rate over the coming ticks.
+    rate_ahead: RateAhead,
 }
 
 impl WorkloadTraffic {
-    /// The workload's own offered rate over `[t0, t1]`: the curve's mean times the burst
+    /// The workload's own offered rate over `(last, now]`: the curve's mean times the burst
     /// factor (which advances the burst process, so call it once per tick).
-    fn offered_rate(&mut self, spec: &crate::scenario::WorkloadSpec, t0: f64, t1: f64) -> f64 {
-        if t1 <= t0 {
+    fn offered_rate(
+        &mut self,
+        spec: &crate::scenario::WorkloadSpec,
+        last: SimTime,
+        now: SimTime,
+    ) -> f64 {
+        if now <= last {
             return 0.0;
         }
         let burst = match (&mut self.burst, &spec.traffic.bursts) {
-            (Some(state), Some(b)) => state.factor(b, &mut self.burst_rng, t0, t1),
+            (Some(state), Some(b)) => state.factor(
+                b,
+                &mut self.burst_rng,
+                last.as_secs_f64(),
+                now.as_secs_f64(),
+            ),
             _ => 1.0,
         };
-        spec.traffic.mean_rate(t0, t1) * burst
+        self.rate_ahead.mean_rate(&spec.traffic, last, now) * burst
     }
 }
 
@@ -100,6 +114,8 @@ pub struct TrafficPlane {
     endpoints_scratch: Vec<Endpoint>,
     /// The exact per-request model, when the scenario asks for it.
     network: Option<ExactNetwork>,
+    /// Bucket shares of the distributions the workloads book, shared by all of them.
+    tables: LatencyTables,
 }
 
 /// A Poisson count with mean `mean` (0 for a zero or invalid mean).
@@ -119,7 +135,7 @@ fn poisson(rng: &mut SimRng, mean: f64) -> f64 {
 impl TrafficPlane {
     /// The plane for `scenario`, its random streams derived from `streams`.
     pub fn new(scenario: &Scenario, streams: &RngStreams) -> TrafficPlane {
-        let workloads = scenario
+        let workloads: Vec<WorkloadTraffic> = scenario
             .workloads
             .iter()
             .enumerate()
@@ -148,6 +164,7 @@ impl TrafficPlane {
                     outcome: None,
                     capacity_rps: 0.0,
                     latency: LatencyBook::default(),
+                    rate_ahead: RateAhead::default(),
                 }
             })
             .collect();
@@ -155,6 +172,7 @@ impl TrafficPlane {
             order: crate::scenario::call_order(&scenario.workloads),
             network: (scenario.request_model == RequestModel::Exact)
                 .then(|| ExactNetwork::new(scenario.workloads.len(), streams.stream("exact"))),
+            tables: LatencyTables::new(workloads.len()),
             workloads,
             endpoints_scratch: Vec::new(),
         }
@@ -168,12 +186,20 @@ impl TrafficPlane {
         if self.network.is_some() {
             return self.exact_tick(world, now, dt, t0, t1, rec);
         }
+        if self.tables.is_full() {
+            // Bounded memory: spread what every workload booked, then start afresh.
+            for (w, wt) in self.workloads.iter_mut().enumerate() {
+                wt.latency
+                    .spread_tables(&mut self.tables, &mut rec.workloads[w].latency);
+            }
+            self.tables.clear();
+        }
         for wt in &mut self.workloads {
             wt.called = 0.0;
         }
         for i in 0..self.order.len() {
             let w = self.order[i] as usize;
-            self.serve_own(world, w, now, dt, t0, t1, dt_s);
+            self.serve_own(world, w, last, now, dt, dt_s);
         }
         for i in (0..self.order.len()).rev() {
             let w = self.order[i] as usize;
@@ -214,7 +240,7 @@ impl TrafficPlane {
                 f64::from(service.concurrency).min(cores),
                 service.cpu_seconds_per_request,
             );
-            let rate_rps = self.workloads[w].offered_rate(spec, t0, t1);
+            let rate_rps = self.workloads[w].offered_rate(spec, now.saturating_sub(dt), now);
             params.push(WorkloadParams {
                 rate_rps,
                 mu: 1.0 / service.cpu_seconds_per_request,
@@ -265,17 +291,16 @@ impl TrafficPlane {
         &mut self,
         world: &mut World,
         w: usize,
+        last: SimTime,
         now: SimTime,
         dt: SimTime,
-        t0: f64,
-        t1: f64,
         dt_s: f64,
     ) {
         let endpoints = world.take_endpoint_averages(w, now, dt);
         let spec = &world.specs[w];
         let service = spec.service;
         let wt = &mut self.workloads[w];
-        let expected = wt.offered_rate(spec, t0, t1) * dt_s;
+        let expected = wt.offered_rate(spec, last, now) * dt_s;
         let external = match spec.arrivals {
             Arrivals::Fluid => expected,
             Arrivals::Poisson => poisson(&mut wt.arrivals_rng, expected),
@@ -486,10 +511,14 @@ impl TrafficPlane {
             let wt = &mut self.workloads[w];
             if arrivals <= 0.0 {
                 // Only queued requests from earlier ticks were served.
-                return wt
-                    .latency
-                    .book(d, served, calls_s, timeout_s, &mut totals.latency)
-                    + calls_s;
+                return wt.latency.book(
+                    d,
+                    served,
+                    calls_s,
+                    timeout_s,
+                    &mut self.tables,
+                    &mut totals.latency,
+                ) + calls_s;
             }
             let mut p99 = 0.0;
             for attempt in 0..wt.arrivals_by_attempt.len() {
@@ -500,10 +529,14 @@ impl TrafficPlane {
                 let elapsed = wt.elapsed_by_attempt[attempt] / count;
                 let share = served * count / arrivals;
                 let shift = calls_s + elapsed;
-                let p = wt
-                    .latency
-                    .book(d, share, shift, timeout_s, &mut totals.latency)
-                    + shift;
+                let p = wt.latency.book(
+                    d,
+                    share,
+                    shift,
+                    timeout_s,
+                    &mut self.tables,
+                    &mut totals.latency,
+                ) + shift;
                 if attempt == 0 {
                     p99 = p;
                 }
@@ -543,7 +576,8 @@ impl TrafficPlane {
             }
         }
         for (w, wt) in self.workloads.iter_mut().enumerate() {
-            wt.latency.flush(&mut rec.workloads[w].latency);
+            wt.latency
+                .flush(&mut self.tables, &mut rec.workloads[w].latency);
             let pending: f64 = wt.retries.iter().map(|r| r.count).sum();
             rec.workloads[w].failed += pending + wt.backlog;
             wt.retries.clear();

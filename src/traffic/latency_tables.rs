@@ -1,0 +1,324 @@
+//! Bucket shares of quantized response-time distributions, computed once per run and
+//! shared by every workload.
+//!
+//! Cutting a distribution into the histogram's buckets costs two `exp` per bucket, a few
+//! hundred per distribution; booking one per workload per tick was most of the fluid
+//! model's time. But an M/M/c response time without a fixed part is fixed by three
+//! numbers — the service rate μ, the wait rate θ and the chance to wait — and a workload's
+//! timeout. Quantized (rates in steps under 0.8%, the chance to wait in steps of 0.001),
+//! a whole day of a thousand workloads visits a few thousand of them. Each gets its
+//! shares and its p99 once; a tick then books its requests against the table's id, and
+//! the end of the run adds each id's requests with one multiply-add per bucket.
+
+use super::queueing::LatencyDist;
+use crate::metrics::histogram::{LatencyHistogram, bucket_shares};
+
+/// Steps of at most 0.8% (the binary exponent and the top 7 bits of the mantissa: no
+/// logarithm needed): rates this close give quantiles this close, well inside the
+/// histogram's 5% buckets.
+fn log_step(x: f64) -> i64 {
+    (x.max(1e-12).to_bits() >> LOG_STEP_SHIFT) as i64
+}
+
+/// Bits of the mantissa dropped by [`log_step`].
+const LOG_STEP_SHIFT: u32 = 45;
+
+/// The value at the middle of a [`log_step`] step (in the bits, so within 0.4% of every
+/// value of the step).
+fn step_middle(step: i64) -> f64 {
+    f64::from_bits(((step as u64) << LOG_STEP_SHIFT) | (1 << (LOG_STEP_SHIFT - 1)))
+}
+
+/// Steps of the chance to wait.
+const P_WAIT_STEP: f64 = 1e-3;
+
+/// What identifies a table: μ, θ and the chance to wait quantized, and the timeout's bits.
+type TableKey = [i64; 4];
+
+/// One quantized distribution's shares (a slice of the arena) and p99.
+#[derive(Debug, Clone, Copy)]
+struct Table {
+    start: u32,
+    len: u32,
+    p99_s: f64,
+}
+
+/// An empty index slot.
+const NO_TABLE: u32 = u32::MAX;
+
+/// Tables of one run, by id. Ids are handed out in the order distributions are first
+/// seen, which the run's sequence fixes, so the same scenario and seed always give the
+/// same ids and the same sums.
+#[derive(Debug)]
+pub struct LatencyTables {
+    keys: Vec<TableKey>,
+    tables: Vec<Table>,
+    /// Every table's shares, back to back.
+    shares: Vec<f64>,
+    /// Open addressing over `keys`: a power of two, at most half full.
+    index: Vec<u32>,
+    /// Tables kept before the owner spreads every workload's counts and starts afresh.
+    capacity: usize,
+    scratch: Vec<f64>,
+    /// Requests per table id while a log is added up (zero between calls).
+    count_by_id: Vec<f64>,
+    /// Ids with a count in `count_by_id`, in first-seen order.
+    touched: Vec<u32>,
+}
+
+impl LatencyTables {
+    /// Tables for a run of `workloads` workloads. The per-workload counts are dense by
+    /// table id, so the table count is capped to keep them at about 32 MiB in all.
+    pub fn new(workloads: usize) -> LatencyTables {
+        let capacity = ((1usize << 22) / workloads.max(1)).clamp(1024, 16_384);
+        LatencyTables {
+            keys: Vec::new(),
+            tables: Vec::new(),
+            shares: Vec::new(),
+            index: Vec::new(),
+            capacity,
+            scratch: Vec::new(),
+            count_by_id: Vec::new(),
+            touched: Vec::new(),
+        }
+    }
+
+    /// Whether the owner should spread all counts and [`Self::clear`] before the next tick.
+    pub fn is_full(&self) -> bool {
+        self.tables.len() >= self.capacity
+    }
+
+    /// Tables held.
+    pub fn len(&self) -> usize {
+        self.tables.len()
+    }
+
+    /// Whether no table is held.
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+
+    /// Forgets every table (their counts must have been spread).
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.tables.clear();
+        self.shares.clear();
+        self.index.iter_mut().for_each(|i| *i = NO_TABLE);
+    }
+
+    /// The table of `dist` with `timeout_s`, and its p99 (capped at the timeout), when
+    /// `dist` is one tables can stand for: an M/M/c response without a fixed part. A
+    /// shifted or backlogged distribution is not a scaled copy of few shapes: None.
+    pub fn lookup(&mut self, dist: &LatencyDist, timeout_s: f64) -> Option<(u32, f64)> {
+        let LatencyDist::Mmc {
+            mu,
+            shift_s,
+            p_wait,
+            theta,
+        } = *dist
+        else {
+            return None;
+        };
+        if shift_s != 0.0 || !(mu > 0.0 && theta > 0.0 && timeout_s > 0.0) {
+            return None;
+        }
+        let key = [
+            log_step(mu),
+            log_step(theta),
+            (p_wait / P_WAIT_STEP).round() as i64,
+            timeout_s.to_bits() as i64,
+        ];
+        if self.index.len() < 2 * (self.keys.len() + 1) {
+            self.grow_index();
+        }
+        let mask = self.index.len() - 1;
+        let mut slot = home_slot(&key) & mask;
+        loop {
+            match self.index[slot] {
+                NO_TABLE => break,
+                id => {
+                    if self.keys[id as usize] == key {
+                        return Some((id, self.tables[id as usize].p99_s));
+                    }
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+        let id = self.tables.len() as u32;
+        self.index[slot] = id;
+        let table = self.build(&key, timeout_s);
+        self.keys.push(key);
+        self.tables.push(table);
+        Some((id, table.p99_s))
+    }
+
+    /// Adds `count` requests of table `id` to `hist`.
+    pub fn spread(&self, id: u32, count: f64, hist: &mut LatencyHistogram) {
+        let t = self.tables[id as usize];
+        hist.add_shares(
+            &self.shares[t.start as usize..(t.start + t.len) as usize],
+            count,
+        );
+    }
+
+    /// Adds up a log of (table id, requests) by id, spreads each id's total into `hist`
+    /// (in the order ids first appear in the log, fixed by the run) and empties the log.
+    pub fn spread_log(&mut self, log: &mut Vec<(u32, f32)>, hist: &mut LatencyHistogram) {
+        if self.count_by_id.len() < self.tables.len() {
+            self.count_by_id.resize(self.tables.len(), 0.0);
+        }
+        for &(id, count) in log.iter() {
+            let slot = &mut self.count_by_id[id as usize];
+            if *slot == 0.0 {
+                self.touched.push(id);
+            }
+            *slot += f64::from(count);
+        }
+        log.clear();
+        for i in 0..self.touched.len() {
+            let id = self.touched[i];
+            let count = std::mem::take(&mut self.count_by_id[id as usize]);
+            self.spread(id, count, hist);
+        }
+        self.touched.clear();
+    }
+
+    /// The distribution a key stands for: the middle of each step.
+    fn representative(key: &TableKey) -> LatencyDist {
+        LatencyDist::Mmc {
+            mu: step_middle(key[0]),
+            shift_s: 0.0,
+            p_wait: (key[2] as f64 * P_WAIT_STEP).clamp(0.0, 1.0),
+            theta: step_middle(key[1]),
+        }
+    }
+
+    fn build(&mut self, key: &TableKey, timeout_s: f64) -> Table {
+        let dist = Self::representative(key);
+        bucket_shares(&dist, timeout_s, &mut self.scratch);
+        let start = self.shares.len() as u32;
+        self.shares.extend_from_slice(&self.scratch);
+        Table {
+            start,
+            len: self.scratch.len() as u32,
+            p99_s: dist.quantile(0.99).min(timeout_s),
+        }
+    }
+
+    fn grow_index(&mut self) {
+        let size = (self.index.len() * 2).max(1024);
+        self.index = vec![NO_TABLE; size];
+        let mask = size - 1;
+        for (id, key) in self.keys.iter().enumerate() {
+            let mut slot = home_slot(key) & mask;
+            while self.index[slot] != NO_TABLE {
+                slot = (slot + 1) & mask;
+            }
+            self.index[slot] = id as u32;
+        }
+    }
+}
+
+/// Where a key starts probing (a multiply-xorshift mix of its parts).
+fn home_slot(key: &TableKey) -> usize {
+    let mut h = 0u64;
+    for &k in key {
+        h = (h ^ k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^= h >> 29;
+    }
+    h as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traffic::queueing::erlang_c;
+
+    fn mmc(c: u32, mu: f64, lambda: f64) -> LatencyDist {
+        LatencyDist::Mmc {
+            mu,
+            shift_s: 0.0,
+            p_wait: erlang_c(c, lambda / mu),
+            theta: f64::from(c) * mu - lambda,
+        }
+    }
+
+    #[test]
+    fn a_table_spreads_like_the_distribution_it_stands_for() {
+        let mut tables = LatencyTables::new(1);
+        for (c, lambda) in [(1, 5.0), (1, 9.5), (4, 30.0), (4, 39.0)] {
+            let d = mmc(c, 10.0, lambda);
+            let (id, p99) = tables.lookup(&d, 2.0).expect("an M/M/c table");
+            let mut via_table = LatencyHistogram::default();
+            tables.spread(id, 1000.0, &mut via_table);
+            let mut direct = LatencyHistogram::default();
+            direct.add_distribution(&d, 1000.0, 2.0);
+            assert!((via_table.total() - 1000.0).abs() < 1e-9);
+            for q in [0.5, 0.9, 0.99] {
+                let (t, e) = (
+                    via_table.quantile(q).expect("t"),
+                    direct.quantile(q).expect("e"),
+                );
+                // Quantization moves the rates by under 0.4%, the chance to wait by 5e-4.
+                assert!(
+                    (t / e - 1.0).abs() < 0.01,
+                    "c{c} λ{lambda} q{q}: {t} vs {e}"
+                );
+            }
+            let exact = d.quantile(0.99).min(2.0);
+            assert!((p99 / exact - 1.0).abs() < 0.01, "{p99} vs {exact}");
+        }
+    }
+
+    #[test]
+    fn close_distributions_share_a_table_and_distant_ones_do_not() {
+        let mut tables = LatencyTables::new(1);
+        // θ = 4.7 sits inside a step (5.0, a power of two times 1.25, would start one).
+        let a = tables.lookup(&mmc(1, 10.0, 5.3), 1.0).expect("a").0;
+        let b = tables.lookup(&mmc(1, 10.0, 5.3001), 1.0).expect("b").0;
+        let c = tables.lookup(&mmc(1, 10.0, 6.0), 1.0).expect("c").0;
+        // Another timeout truncates elsewhere: another table.
+        let d = tables.lookup(&mmc(1, 10.0, 5.3), 2.0).expect("d").0;
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(a, d);
+        assert_eq!(tables.len(), 3);
+    }
+
+    #[test]
+    fn shifted_and_backlogged_distributions_have_no_table() {
+        let mut tables = LatencyTables::new(1);
+        let shifted = LatencyDist::Mmc {
+            mu: 10.0,
+            shift_s: 0.05,
+            p_wait: 0.2,
+            theta: 5.0,
+        };
+        assert!(tables.lookup(&shifted, 1.0).is_none());
+        let backlogged = LatencyDist::Backlogged {
+            mu: 10.0,
+            wait_s: 0.3,
+        };
+        assert!(tables.lookup(&backlogged, 1.0).is_none());
+        assert!(tables.is_empty());
+    }
+
+    #[test]
+    fn ids_survive_the_index_growing_and_clear_forgets_them() {
+        // Many workloads: the cap is at its floor of 1,024 tables.
+        let mut tables = LatencyTables::new(100_000);
+        let d = mmc(1, 10.0, 5.0);
+        let ids: Vec<u32> = (0..3000)
+            .map(|i| tables.lookup(&d, 1.0 + f64::from(i) * 1e-3).expect("t").0)
+            .collect();
+        let again: Vec<u32> = (0..3000)
+            .map(|i| tables.lookup(&d, 1.0 + f64::from(i) * 1e-3).expect("t").0)
+            .collect();
+        assert_eq!(ids, again);
+        assert_eq!(ids, (0..3000).collect::<Vec<u32>>());
+        assert!(tables.is_full());
+        tables.clear();
+        assert!(tables.is_empty() && !tables.is_full());
+        assert_eq!(tables.lookup(&mmc(1, 10.0, 6.0), 1.0).expect("t").0, 0);
+    }
+}
