@@ -195,7 +195,15 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
     let mut sim = Simulation {
         engine: Engine::new(),
         scheduler,
-        recorder: Recorder::new(scenario.workloads.len(), &initial),
+        recorder: {
+            let mut rec = Recorder::new(scenario.workloads.len(), &initial);
+            // One time-series row per workload per metrics tick: reserved once, so a big
+            // run neither copies its rows as the vector grows nor faults its pages twice.
+            let ticks = scenario.duration.as_millis() / scenario.metrics_tick.as_millis().max(1);
+            let rows = (ticks as usize + 1).saturating_mul(scenario.workloads.len());
+            rec.timeseries.reserve(rows.min(1 << 23));
+            rec
+        },
         traffic: TrafficPlane::new(scenario, &streams),
         hpa: HpaController::new(scenario.hpa_controller, scenario.workloads.len()),
         vpa: VpaRecommender::new(&world),

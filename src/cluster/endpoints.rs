@@ -10,7 +10,7 @@
 //! status update, EndpointSlice controller, kube-proxy sync); one Service per workload,
 //! selecting exactly its pods; a deleted pod stops answering at once (no preStop hook).
 
-use super::world::{PodId, PodState, World};
+use super::world::{PodId, PodState, WorkloadState, World};
 use crate::engine::SimTime;
 
 /// Time-averaged endpoint counts of one workload over a metrics tick.
@@ -85,16 +85,7 @@ impl World {
     }
 
     fn integrate_endpoints(&mut self, w: usize, now: SimTime) {
-        let ws = &mut self.workloads[w];
-        let dt = now.saturating_sub(ws.endpoints_integrated_to).as_millis();
-        ws.listed_ms_since_tick += ws.endpoints.len() as u64 * dt;
-        ws.dead_ms_since_tick += u64::from(ws.endpoints_dead) * dt;
-        ws.failing_ms_since_tick += if ws.endpoints.is_empty() {
-            dt as f64
-        } else {
-            f64::from(ws.endpoints_dead) / ws.endpoints.len() as f64 * dt as f64
-        };
-        ws.endpoints_integrated_to = now;
+        self.workloads[w].integrate_endpoints(now);
     }
 
     /// Time-averaged endpoints since the last call, then resets the integrals.
@@ -104,30 +95,7 @@ impl World {
         now: SimTime,
         interval: SimTime,
     ) -> EndpointAverages {
-        self.integrate_endpoints(w, now);
-        let ws = &mut self.workloads[w];
-        let avg = if interval.as_millis() == 0 {
-            EndpointAverages {
-                listed: ws.endpoints.len() as f64,
-                dead: f64::from(ws.endpoints_dead),
-                failing_share: if ws.endpoints.is_empty() {
-                    1.0
-                } else {
-                    f64::from(ws.endpoints_dead) / ws.endpoints.len() as f64
-                },
-            }
-        } else {
-            let ms = interval.as_millis() as f64;
-            EndpointAverages {
-                listed: ws.listed_ms_since_tick as f64 / ms,
-                dead: ws.dead_ms_since_tick as f64 / ms,
-                failing_share: (ws.failing_ms_since_tick / ms).clamp(0.0, 1.0),
-            }
-        };
-        ws.listed_ms_since_tick = 0;
-        ws.dead_ms_since_tick = 0;
-        ws.failing_ms_since_tick = 0.0;
-        avg
+        self.workloads[w].take_endpoint_averages(now, interval)
     }
 
     /// The workload now exists (its Deployment was created): uptime starts counting.
@@ -154,5 +122,47 @@ impl World {
             (None, Some(max)) => Some(expected.saturating_sub(max.scaled_up(expected))),
             (None, None) => None,
         }
+    }
+}
+
+impl WorkloadState {
+    fn integrate_endpoints(&mut self, now: SimTime) {
+        let dt = now.saturating_sub(self.endpoints_integrated_to).as_millis();
+        self.listed_ms_since_tick += self.endpoints.len() as u64 * dt;
+        self.dead_ms_since_tick += u64::from(self.endpoints_dead) * dt;
+        self.failing_ms_since_tick += if self.endpoints.is_empty() {
+            dt as f64
+        } else {
+            f64::from(self.endpoints_dead) / self.endpoints.len() as f64 * dt as f64
+        };
+        self.endpoints_integrated_to = now;
+    }
+
+    /// Time-averaged endpoints since the last call, then resets the integrals. On the
+    /// workload's own state, so the traffic plane can tick workloads apart.
+    pub fn take_endpoint_averages(&mut self, now: SimTime, interval: SimTime) -> EndpointAverages {
+        self.integrate_endpoints(now);
+        let avg = if interval.as_millis() == 0 {
+            EndpointAverages {
+                listed: self.endpoints.len() as f64,
+                dead: f64::from(self.endpoints_dead),
+                failing_share: if self.endpoints.is_empty() {
+                    1.0
+                } else {
+                    f64::from(self.endpoints_dead) / self.endpoints.len() as f64
+                },
+            }
+        } else {
+            let ms = interval.as_millis() as f64;
+            EndpointAverages {
+                listed: self.listed_ms_since_tick as f64 / ms,
+                dead: self.dead_ms_since_tick as f64 / ms,
+                failing_share: (self.failing_ms_since_tick / ms).clamp(0.0, 1.0),
+            }
+        };
+        self.listed_ms_since_tick = 0;
+        self.dead_ms_since_tick = 0;
+        self.failing_ms_since_tick = 0.0;
+        avg
     }
 }

@@ -46,16 +46,24 @@ impl SpreadIndex {
         }
     }
 
+    /// The group of a selector already registered.
+    pub fn known_group(&self, selector: &PodSelector) -> Option<u32> {
+        self.selectors
+            .iter()
+            .position(|s| s == selector)
+            .map(|g| g as u32)
+    }
+
     /// The group of a selector, registered on first use. `bound` lists (node, workload) of
     /// every pod already bound, so counts start right even mid-run.
     pub fn group(
         &mut self,
         selector: &PodSelector,
-        workload_labels: &[Vec<(String, String)>],
+        workload_labels: &[&[(String, String)]],
         bound: &[(NodeId, u32)],
     ) -> u32 {
-        if let Some(g) = self.selectors.iter().position(|s| s == selector) {
-            return g as u32;
+        if let Some(g) = self.known_group(selector) {
+            return g;
         }
         let g = self.selectors.len() as u32;
         self.selectors.push(selector.clone());

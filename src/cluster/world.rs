@@ -390,10 +390,15 @@ impl World {
     }
 
     /// The spread-index group of a pod selector.
+    /// Every workload registers its default constraints' selector here, so a selector
+    /// already known must cost no more than finding it: no pod list, no label copies.
     pub fn spread_group(&mut self, selector: &PodSelector) -> u32 {
+        if let Some(g) = self.spread.known_group(selector) {
+            return g;
+        }
         let bound = self.bound_pods();
-        let labels: Vec<Vec<(String, String)>> =
-            self.specs.iter().map(|w| w.labels.clone()).collect();
+        let labels: Vec<&[(String, String)]> =
+            self.specs.iter().map(|w| w.labels.as_slice()).collect();
         self.spread.group(selector, &labels, &bound)
     }
 

@@ -6,7 +6,7 @@
 //! case, are booked against the run's shared [`LatencyTables`] by id, one add into a dense
 //! log; the rest (calls, retries, fixed service parts, overload) per workload by key.
 
-use super::latency_tables::LatencyTables;
+use super::latency_tables::{LatencyTables, TableKey};
 use super::queueing::LatencyDist;
 use crate::metrics::histogram::LatencyHistogram;
 
@@ -22,9 +22,9 @@ struct PendingLatency {
 }
 
 /// Ticks booked against the tables before they are added up and spread: a workload's
-/// day at 15 s ticks is 5,760, so a few spreads a day, each of a few hundred tables. At 8
-/// bytes an entry, a thousand workloads' logs stay within 8 MiB, inside the cache.
-const TABLE_LOG_LEN: usize = 1024;
+/// day at 15 s ticks is 5,760, so about ten spreads a day, each of a hundred tables or so.
+/// At 16 bytes an entry, a thousand workloads' logs stay within 8 MiB, inside the cache.
+const TABLE_LOG_LEN: usize = 512;
 /// Distinct distributions kept before all are spread.
 const PENDING_SLOTS: usize = 1024;
 /// Open-addressing index over the pending entries: a power of two, at most half full.
@@ -78,11 +78,18 @@ fn latency_key(d: &LatencyDist, shift_s: f64) -> [i64; 4] {
 /// and a lookup must cost a cache miss or two, not a tree walk.
 #[derive(Debug, Default)]
 pub struct LatencyBook {
-    /// (table id, requests) booked against the shared tables, in booking order. Appending
-    /// touches one cache line per workload; a dense count per id would touch a random line
-    /// of megabytes every tick. Single precision is plenty for one tick's count (7
+    /// (table key, requests) booked against the tables, in booking order. Appending
+    /// touches one cache line per workload; a dense count per table would touch a random
+    /// line of megabytes every tick. Keys, not table ids: a table's content depends on its
+    /// key only, so whichever tables spread the log (and however often they were cleared)
+    /// the sums come out the same. Single precision is plenty for one tick's count (7
     /// digits); the sums are kept in double.
-    table_log: Vec<(u32, f32)>,
+    table_log: Vec<(u64, f32)>,
+    /// The timeout (bits) of the logged bookings, the second half of their keys.
+    table_log_timeout: u64,
+    /// The table the previous tick booked against and its p99: a steady load books the
+    /// same one tick after tick, and the key compares cheaper than the hash finds it.
+    last_table: Option<(TableKey, f64)>,
     pending: Vec<PendingLatency>,
     index: Vec<u16>,
     /// The entry the previous tick booked: consecutive ticks often share a distribution.
@@ -105,11 +112,23 @@ impl LatencyBook {
         hist: &mut LatencyHistogram,
     ) -> f64 {
         if shift_s == 0.0
-            && let Some((id, p99_s)) = tables.lookup(&dist, timeout_s)
+            && let Some(key) = LatencyTables::key(&dist, timeout_s)
         {
-            self.table_log.push((id, count as f32));
+            let p99_s = match self.last_table {
+                Some((last, p99_s)) if last == key => p99_s,
+                _ => {
+                    let (_, p99_s) = tables.table(key);
+                    self.last_table = Some((key, p99_s));
+                    p99_s
+                }
+            };
+            if key.1 != self.table_log_timeout {
+                tables.spread_log(&mut self.table_log, self.table_log_timeout, hist);
+                self.table_log_timeout = key.1;
+            }
+            self.table_log.push((key.0, count as f32));
             if self.table_log.len() >= TABLE_LOG_LEN {
-                tables.spread_log(&mut self.table_log, hist);
+                tables.spread_log(&mut self.table_log, self.table_log_timeout, hist);
             }
             return p99_s;
         }
@@ -156,16 +175,10 @@ impl LatencyBook {
         p99_s
     }
 
-    /// Spreads what was booked against `tables` into the histogram, in table order, so
-    /// that the tables can be cleared.
-    pub fn spread_tables(&mut self, tables: &mut LatencyTables, hist: &mut LatencyHistogram) {
-        tables.spread_log(&mut self.table_log, hist);
-    }
-
-    /// Spreads everything booked into the histogram: the tables' counts, then the keyed
+    /// Spreads everything booked into the histogram: the tables' log, then the keyed
     /// ones in key order (an order that does not depend on when each was first seen).
     pub fn flush(&mut self, tables: &mut LatencyTables, hist: &mut LatencyHistogram) {
-        self.spread_tables(tables, hist);
+        tables.spread_log(&mut self.table_log, self.table_log_timeout, hist);
         self.flush_keyed(hist);
     }
 
@@ -197,7 +210,7 @@ mod tests {
     /// late, and compares with spreading every tick's exact distribution.
     fn book_rising_load(shift_s: f64) -> (LatencyBook, LatencyTables) {
         let mut book = LatencyBook::default();
-        let mut tables = LatencyTables::new(1);
+        let mut tables = LatencyTables::new();
         let mut booked = LatencyHistogram::default();
         let mut direct = LatencyHistogram::default();
         for i in 0..600 {
@@ -239,7 +252,7 @@ mod tests {
     #[test]
     fn the_returned_p99_is_the_distributions() {
         let mut book = LatencyBook::default();
-        let mut tables = LatencyTables::new(1);
+        let mut tables = LatencyTables::new();
         let mut hist = LatencyHistogram::default();
         let d = mm1(5.0);
         let exact = 100f64.ln() / 5.0;
@@ -256,7 +269,7 @@ mod tests {
     #[test]
     fn more_distributions_than_slots_spill_without_losing_requests() {
         let mut book = LatencyBook::default();
-        let mut tables = LatencyTables::new(1);
+        let mut tables = LatencyTables::new();
         let mut booked = LatencyHistogram::default();
         let mut direct = LatencyHistogram::default();
         // 3,000 distinct rates behind a call (so booked by key), each booked twice (the

@@ -16,8 +16,9 @@ use crate::metrics::histogram::{LatencyHistogram, bucket_shares};
 /// Steps of at most 0.8% (the binary exponent and the top 7 bits of the mantissa: no
 /// logarithm needed): rates this close give quantiles this close, well inside the
 /// histogram's 5% buckets.
-fn log_step(x: f64) -> i64 {
-    (x.max(1e-12).to_bits() >> LOG_STEP_SHIFT) as i64
+fn log_step(x: f64) -> u64 {
+    // Positive and finite after the clamp: the sign bit is 0, so 19 bits remain.
+    x.clamp(1e-12, f64::MAX).to_bits() >> LOG_STEP_SHIFT
 }
 
 /// Bits of the mantissa dropped by [`log_step`].
@@ -25,15 +26,17 @@ const LOG_STEP_SHIFT: u32 = 45;
 
 /// The value at the middle of a [`log_step`] step (in the bits, so within 0.4% of every
 /// value of the step).
-fn step_middle(step: i64) -> f64 {
-    f64::from_bits(((step as u64) << LOG_STEP_SHIFT) | (1 << (LOG_STEP_SHIFT - 1)))
+fn step_middle(step: u64) -> f64 {
+    f64::from_bits((step << LOG_STEP_SHIFT) | (1 << (LOG_STEP_SHIFT - 1)))
 }
 
 /// Steps of the chance to wait.
 const P_WAIT_STEP: f64 = 1e-3;
 
-/// What identifies a table: μ, θ and the chance to wait quantized, and the timeout's bits.
-type TableKey = [i64; 4];
+/// What identifies a table: μ's and θ's steps (19 bits each: a positive double's exponent
+/// and top mantissa bits) and the chance to wait's (11 bits) packed in one word, and the
+/// timeout's bits.
+pub type TableKey = (u64, u64);
 
 /// One quantized distribution's shares (a slice of the arena) and p99.
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +60,8 @@ pub struct LatencyTables {
     shares: Vec<f64>,
     /// Open addressing over `keys`: a power of two, at most half full.
     index: Vec<u32>,
-    /// Tables kept before the owner spreads every workload's counts and starts afresh.
+    /// Tables kept before the owner clears them all (bookings are logged by key, so a
+    /// table cleared is simply built again when next needed).
     capacity: usize,
     scratch: Vec<f64>,
     /// Requests per table id while a log is added up (zero between calls).
@@ -66,11 +70,21 @@ pub struct LatencyTables {
     touched: Vec<u32>,
 }
 
+impl Default for LatencyTables {
+    fn default() -> Self {
+        LatencyTables::new()
+    }
+}
+
 impl LatencyTables {
-    /// Tables for a run of `workloads` workloads. The per-workload counts are dense by
-    /// table id, so the table count is capped to keep them at about 32 MiB in all.
-    pub fn new(workloads: usize) -> LatencyTables {
-        let capacity = ((1usize << 22) / workloads.max(1)).clamp(1024, 16_384);
+    /// Tables for a run: at most 16,384 of up to 360 buckets, 47 MiB at worst (a day of a
+    /// thousand workloads' noisy traffic needs a few thousand).
+    pub fn new() -> LatencyTables {
+        LatencyTables::with_capacity(16_384)
+    }
+
+    /// Tables that are full at `capacity` tables.
+    pub fn with_capacity(capacity: usize) -> LatencyTables {
         LatencyTables {
             keys: Vec::new(),
             tables: Vec::new(),
@@ -83,7 +97,7 @@ impl LatencyTables {
         }
     }
 
-    /// Whether the owner should spread all counts and [`Self::clear`] before the next tick.
+    /// Whether the owner should [`Self::clear`] before the next tick.
     pub fn is_full(&self) -> bool {
         self.tables.len() >= self.capacity
     }
@@ -98,7 +112,7 @@ impl LatencyTables {
         self.tables.is_empty()
     }
 
-    /// Forgets every table (their counts must have been spread).
+    /// Forgets every table.
     pub fn clear(&mut self) {
         self.keys.clear();
         self.tables.clear();
@@ -106,10 +120,10 @@ impl LatencyTables {
         self.index.iter_mut().for_each(|i| *i = NO_TABLE);
     }
 
-    /// The table of `dist` with `timeout_s`, and its p99 (capped at the timeout), when
-    /// `dist` is one tables can stand for: an M/M/c response without a fixed part. A
-    /// shifted or backlogged distribution is not a scaled copy of few shapes: None.
-    pub fn lookup(&mut self, dist: &LatencyDist, timeout_s: f64) -> Option<(u32, f64)> {
+    /// The key of `dist` truncated at `timeout_s`, when a table can stand for it: an
+    /// M/M/c response without a fixed part. A shifted or backlogged distribution is not a
+    /// scaled copy of few shapes: None.
+    pub fn key(dist: &LatencyDist, timeout_s: f64) -> Option<TableKey> {
         let LatencyDist::Mmc {
             mu,
             shift_s,
@@ -122,12 +136,20 @@ impl LatencyTables {
         if shift_s != 0.0 || !(mu > 0.0 && theta > 0.0 && timeout_s > 0.0) {
             return None;
         }
-        let key = [
-            log_step(mu),
-            log_step(theta),
-            (p_wait / P_WAIT_STEP).round() as i64,
-            timeout_s.to_bits() as i64,
-        ];
+        // p_wait ∈ [0, 1]: adding a half and truncating rounds (no libm call).
+        let p_step = (p_wait.clamp(0.0, 1.0) / P_WAIT_STEP + 0.5) as u64;
+        let packed = (log_step(mu) << 30) | (log_step(theta) << 11) | p_step;
+        Some((packed, timeout_s.to_bits()))
+    }
+
+    /// The table of `dist` with `timeout_s`, and its p99 (capped at the timeout), when a
+    /// table can stand for it (see [`Self::key`]).
+    pub fn lookup(&mut self, dist: &LatencyDist, timeout_s: f64) -> Option<(u32, f64)> {
+        Self::key(dist, timeout_s).map(|key| self.table(key))
+    }
+
+    /// The id and p99 of the table of `key` (made on first use).
+    pub fn table(&mut self, key: TableKey) -> (u32, f64) {
         if self.index.len() < 2 * (self.keys.len() + 1) {
             self.grow_index();
         }
@@ -138,7 +160,7 @@ impl LatencyTables {
                 NO_TABLE => break,
                 id => {
                     if self.keys[id as usize] == key {
-                        return Some((id, self.tables[id as usize].p99_s));
+                        return (id, self.tables[id as usize].p99_s);
                     }
                 }
             }
@@ -146,10 +168,10 @@ impl LatencyTables {
         }
         let id = self.tables.len() as u32;
         self.index[slot] = id;
-        let table = self.build(&key, timeout_s);
+        let table = self.build(key);
         self.keys.push(key);
         self.tables.push(table);
-        Some((id, table.p99_s))
+        (id, table.p99_s)
     }
 
     /// Adds `count` requests of table `id` to `hist`.
@@ -161,13 +183,25 @@ impl LatencyTables {
         );
     }
 
-    /// Adds up a log of (table id, requests) by id, spreads each id's total into `hist`
-    /// (in the order ids first appear in the log, fixed by the run) and empties the log.
-    pub fn spread_log(&mut self, log: &mut Vec<(u32, f32)>, hist: &mut LatencyHistogram) {
-        if self.count_by_id.len() < self.tables.len() {
-            self.count_by_id.resize(self.tables.len(), 0.0);
-        }
-        for &(id, count) in log.iter() {
+    /// Adds up a log of (first half of a table key, requests) booked with one timeout
+    /// (the keys' second half) by table, spreads each table's total into `hist` (in the
+    /// order tables first appear in the log, fixed by the run) and empties the log.
+    pub fn spread_log(
+        &mut self,
+        log: &mut Vec<(u64, f32)>,
+        timeout_bits: u64,
+        hist: &mut LatencyHistogram,
+    ) {
+        let mut last: Option<(u64, u32)> = None;
+        for &(packed, count) in log.iter() {
+            let id = match last {
+                Some((k, id)) if k == packed => id,
+                _ => self.table((packed, timeout_bits)).0,
+            };
+            last = Some((packed, id));
+            if self.count_by_id.len() <= id as usize {
+                self.count_by_id.resize(self.tables.len(), 0.0);
+            }
             let slot = &mut self.count_by_id[id as usize];
             if *slot == 0.0 {
                 self.touched.push(id);
@@ -184,16 +218,18 @@ impl LatencyTables {
     }
 
     /// The distribution a key stands for: the middle of each step.
-    fn representative(key: &TableKey) -> LatencyDist {
+    fn representative(key: TableKey) -> LatencyDist {
+        let packed = key.0;
         LatencyDist::Mmc {
-            mu: step_middle(key[0]),
+            mu: step_middle(packed >> 30),
             shift_s: 0.0,
-            p_wait: (key[2] as f64 * P_WAIT_STEP).clamp(0.0, 1.0),
-            theta: step_middle(key[1]),
+            p_wait: ((packed & 0x7ff) as f64 * P_WAIT_STEP).clamp(0.0, 1.0),
+            theta: step_middle((packed >> 11) & 0x7_ffff),
         }
     }
 
-    fn build(&mut self, key: &TableKey, timeout_s: f64) -> Table {
+    fn build(&mut self, key: TableKey) -> Table {
+        let timeout_s = f64::from_bits(key.1);
         let dist = Self::representative(key);
         bucket_shares(&dist, timeout_s, &mut self.scratch);
         let start = self.shares.len() as u32;
@@ -221,11 +257,10 @@ impl LatencyTables {
 
 /// Where a key starts probing (a multiply-xorshift mix of its parts).
 fn home_slot(key: &TableKey) -> usize {
-    let mut h = 0u64;
-    for &k in key {
-        h = (h ^ k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        h ^= h >> 29;
-    }
+    let mut h = key.0.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^= h >> 29;
+    h = (h ^ key.1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^= h >> 29;
     h as usize
 }
 
@@ -245,7 +280,7 @@ mod tests {
 
     #[test]
     fn a_table_spreads_like_the_distribution_it_stands_for() {
-        let mut tables = LatencyTables::new(1);
+        let mut tables = LatencyTables::new();
         for (c, lambda) in [(1, 5.0), (1, 9.5), (4, 30.0), (4, 39.0)] {
             let d = mmc(c, 10.0, lambda);
             let (id, p99) = tables.lookup(&d, 2.0).expect("an M/M/c table");
@@ -272,7 +307,7 @@ mod tests {
 
     #[test]
     fn close_distributions_share_a_table_and_distant_ones_do_not() {
-        let mut tables = LatencyTables::new(1);
+        let mut tables = LatencyTables::new();
         // θ = 4.7 sits inside a step (5.0, a power of two times 1.25, would start one).
         let a = tables.lookup(&mmc(1, 10.0, 5.3), 1.0).expect("a").0;
         let b = tables.lookup(&mmc(1, 10.0, 5.3001), 1.0).expect("b").0;
@@ -287,7 +322,7 @@ mod tests {
 
     #[test]
     fn shifted_and_backlogged_distributions_have_no_table() {
-        let mut tables = LatencyTables::new(1);
+        let mut tables = LatencyTables::new();
         let shifted = LatencyDist::Mmc {
             mu: 10.0,
             shift_s: 0.05,
@@ -305,8 +340,7 @@ mod tests {
 
     #[test]
     fn ids_survive_the_index_growing_and_clear_forgets_them() {
-        // Many workloads: the cap is at its floor of 1,024 tables.
-        let mut tables = LatencyTables::new(100_000);
+        let mut tables = LatencyTables::with_capacity(1024);
         let d = mmc(1, 10.0, 5.0);
         let ids: Vec<u32> = (0..3000)
             .map(|i| tables.lookup(&d, 1.0 + f64::from(i) * 1e-3).expect("t").0)

@@ -3,6 +3,7 @@
 
 pub mod bursts;
 pub mod exact;
+pub mod fluid;
 pub mod latency_book;
 pub mod latency_tables;
 pub mod pattern;

@@ -375,7 +375,8 @@ impl TraceSeries {
     fn area_within(&self, u: f64) -> f64 {
         let d = &self.data;
         let row = match d.uniform_step_s {
-            Some(step) => ((u / step).floor() as usize).min(d.rates.len() - 1),
+            // u ≥ 0: the cast truncates, which is the floor (and no libm call).
+            Some(step) => ((u / step) as usize).min(d.rates.len() - 1),
             None => {
                 let idx = d.times_s.partition_point(|&x| x <= u);
                 if idx == 0 {
