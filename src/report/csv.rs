@@ -120,22 +120,9 @@ impl CsvBuilder {
 /// could pick the other side. `core::fmt`'s exact float formatting costs about a
 /// microsecond per number; a 24 h run of 1,000 workloads writes tens of millions of them.
 fn push_fixed_fast(out: &mut String, v: f64, decimals: usize) -> bool {
-    const POW10: [f64; 7] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
-    let Some(&scale) = POW10.get(decimals) else {
+    let Some(units) = fixed_units(v, decimals) else {
         return false;
     };
-    let scaled = v.abs() * scale;
-    // Beyond 2^52 the product's rounding error reaches a whole unit.
-    if !scaled.is_finite() || scaled >= 4.0e15 {
-        return false;
-    }
-    let floor = scaled.floor();
-    let frac = scaled - floor;
-    // The product is within one ulp (relative 2^-52) of the exact decimal value.
-    if (frac - 0.5).abs() <= scaled * 1e-15 + 1e-300 {
-        return false;
-    }
-    let units = if frac > 0.5 { floor + 1.0 } else { floor } as u64;
     // Like core::fmt, a negative value keeps its sign even when it rounds to zero.
     if v < 0.0 {
         out.push('-');
@@ -155,6 +142,45 @@ fn push_fixed_fast(out: &mut String, v: f64, decimals: usize) -> bool {
         }
     }
     true
+}
+
+/// Powers of ten exact in a double, for the decimals [`CsvBuilder::float`] writes fast.
+const POW10: [f64; 7] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
+
+/// `|v|` in units of the last written decimal, rounded half away from zero, when integer
+/// arithmetic is sure to give what `{v:.d$}` does (see [`push_fixed_fast`]).
+fn fixed_units(v: f64, decimals: usize) -> Option<u64> {
+    let &scale = POW10.get(decimals)?;
+    let scaled = v.abs() * scale;
+    // Beyond 2^52 the product's rounding error reaches a whole unit.
+    if !scaled.is_finite() || scaled >= 4.0e15 {
+        return None;
+    }
+    let floor = scaled.floor();
+    let frac = scaled - floor;
+    // The product is within one ulp (relative 2^-52) of the exact decimal value.
+    if (frac - 0.5).abs() <= scaled * 1e-15 + 1e-300 {
+        return None;
+    }
+    Some(if frac > 0.5 { floor + 1.0 } else { floor } as u64)
+}
+
+/// The number a reader gets back from the text [`CsvBuilder::float`] writes for `v`
+/// (None when that text is not a finite number), without writing it in the common case:
+/// units ÷ 10^d, both exact doubles, is the correctly rounded quotient, which is what
+/// parsing the decimal text gives too. A run renders its charts from these instead of
+/// reading hundreds of megabytes of CSV back, and gets the same bytes as a later
+/// `kubesim report` that does read them.
+pub fn float_as_written(v: f64, decimals: usize) -> Option<f64> {
+    let v = if v == 0.0 { 0.0 } else { v };
+    if let Some(units) = fixed_units(v, decimals) {
+        let x = units as f64 / POW10[decimals];
+        return Some(if v < 0.0 { -x } else { x });
+    }
+    format!("{v:.decimals$}")
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
 }
 
 /// Writes the decimal digits of `n`.
@@ -234,8 +260,18 @@ mod tests {
                 let mut fast = CsvBuilder::default();
                 fast.float(v, d);
                 let v0 = if v == 0.0 { 0.0 } else { v };
-                assert_eq!(fast.finish(), format!("{v0:.d$}"), "{v:e} at {d} decimals");
+                let text = fast.finish();
+                assert_eq!(text, format!("{v0:.d$}"), "{v:e} at {d} decimals");
+                // What a reader gets back, to the bit (the sign of a negative zero too).
+                let back = text.parse::<f64>().ok().filter(|x| x.is_finite());
+                assert_eq!(
+                    float_as_written(v, d).map(f64::to_bits),
+                    back.map(f64::to_bits),
+                    "{v:e} at {d} decimals"
+                );
             }
         }
+        assert_eq!(float_as_written(f64::NAN, 3), None);
+        assert_eq!(float_as_written(f64::INFINITY, 3), None);
     }
 }

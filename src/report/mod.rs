@@ -57,7 +57,10 @@ pub fn write_report(
     out: &RunOutput,
 ) -> Result<(Summary, render::Rendered), render::RenderError> {
     let summary = write_run(dir, out)?;
-    let rendered = render::render_dir(dir)?;
+    // The rows just written, as they read back: the same tables `kubesim report` loads.
+    let series = tables::SeriesRow::as_written(&out.recorder.timeseries);
+    let tables = tables::RunTables::load_with_series(dir, series)?;
+    let rendered = render::render_tables(dir, tables)?;
     Ok((summary, rendered))
 }
 

@@ -71,7 +71,11 @@ pub fn incidents_csv(incidents: &[Incident]) -> String {
 
 /// Renders incidents.csv, the charts and index.html into `dir` from the files there.
 pub fn render_dir(dir: &Path) -> Result<Rendered, RenderError> {
-    let tables = RunTables::load(dir)?;
+    render_tables(dir, RunTables::load(dir)?)
+}
+
+/// Renders the run folder `dir` from `tables` (loaded from it, or built as it would load).
+pub fn render_tables(dir: &Path, tables: RunTables) -> Result<Rendered, RenderError> {
     let incidents = find_incidents(&tables);
     let mut files = Vec::new();
     write(dir, "incidents.csv", incidents_csv(&incidents).as_bytes())?;

@@ -58,6 +58,34 @@ pub struct SeriesRow {
     pub rps_capacity: f64,
 }
 
+impl SeriesRow {
+    /// The recorded rows as a reader of timeseries.csv gets them back (the written
+    /// decimals, to the bit), None when a value would not read back as a number: the
+    /// caller then reads the file and reports it as any reader would.
+    pub fn as_written(rows: &[crate::metrics::TimeseriesRow]) -> Option<Vec<SeriesRow>> {
+        use super::csv::float_as_written as written;
+        rows.iter()
+            .map(|r| {
+                Some(SeriesRow {
+                    // "s.mmm" reads back as the double nearest ms / 1000: this quotient.
+                    time_s: r.time.as_millis() as f64 / 1000.0,
+                    workload: r.workload,
+                    replicas_desired: r.replicas_desired,
+                    replicas_ready: r.replicas_ready,
+                    rps_offered: written(r.rps_offered, 3)?,
+                    rps_served: written(r.rps_served, 3)?,
+                    rps_failed: written(r.rps_failed, 3)?,
+                    latency_p99_ms: match r.latency_p99_ms {
+                        Some(v) => Some(written(v, 3)?),
+                        None => None,
+                    },
+                    rps_capacity: written(r.rps_capacity, 3)?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// One row of nodes.csv.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NodeLine {
@@ -287,6 +315,16 @@ impl Cells<'_> {
 impl RunTables {
     /// Reads the report files of the run folder `dir`.
     pub fn load(dir: &Path) -> Result<RunTables, TablesError> {
+        RunTables::load_with_series(dir, None)
+    }
+
+    /// Like [`Self::load`], with timeseries.csv's rows given (as [`SeriesRow::as_written`]
+    /// makes them) instead of read back: the run that just wrote them skips parsing the
+    /// run's largest file.
+    pub fn load_with_series(
+        dir: &Path,
+        given_series: Option<Vec<SeriesRow>>,
+    ) -> Result<RunTables, TablesError> {
         let summary_path = dir.join("summary.json");
         let text = std::fs::read_to_string(&summary_path).map_err(|source| TablesError::Io {
             path: summary_path.clone(),
@@ -332,7 +370,8 @@ impl RunTables {
             .map(|(i, w)| (w.name.clone(), i as u32))
             .collect();
 
-        let mut series = Vec::new();
+        let given = given_series.is_some();
+        let mut series = given_series.unwrap_or_default();
         let columns = [
             "time_s",
             "workload",
@@ -346,7 +385,7 @@ impl RunTables {
         ];
         // Rows cycle through the workloads in order: try the next one before a lookup.
         let mut next = 0usize;
-        read_csv(dir, "timeseries.csv", &columns, |c| {
+        let read = |c: &Cells| -> Result<(), TablesError> {
             let name = c.text(1);
             let workload = match workloads.get(next) {
                 Some(w) if w.name == name => next as u32,
@@ -367,7 +406,10 @@ impl RunTables {
                 rps_capacity: c.opt_float(8)?.unwrap_or(0.0),
             });
             Ok(())
-        })?;
+        };
+        if !given {
+            read_csv(dir, "timeseries.csv", &columns, read)?;
+        }
 
         let mut pools: Vec<(String, String)> = Vec::new();
         let mut pool_index: BTreeMap<String, u32> = BTreeMap::new();
