@@ -250,6 +250,29 @@ mod tests {
     }
 
     #[test]
+    fn clearing_the_tables_midway_changes_no_number() {
+        // Bookings are logged by key: tables rebuilt after a clear are the same tables.
+        let run = |clear_every: Option<u32>| {
+            let mut book = LatencyBook::default();
+            let mut tables = LatencyTables::new();
+            let mut hist = LatencyHistogram::default();
+            let mut p99s = Vec::new();
+            for i in 0..1500u32 {
+                if clear_every.is_some_and(|n: u32| i % n == 0) {
+                    tables.clear();
+                }
+                let d = mm1(2.0 + f64::from(i % 700) / 100.0);
+                p99s.push(book.book(d, 10.0, 0.0, 2.0, &mut tables, &mut hist));
+            }
+            book.flush(&mut tables, &mut hist);
+            (p99s, hist.quantile(0.5), hist.quantile(0.99), hist.total())
+        };
+        let kept = run(None);
+        assert_eq!(kept, run(Some(97)));
+        assert_eq!(kept, run(Some(1)));
+    }
+
+    #[test]
     fn the_returned_p99_is_the_distributions() {
         let mut book = LatencyBook::default();
         let mut tables = LatencyTables::new();
