@@ -142,12 +142,6 @@ impl LatencyTables {
         Some((packed, timeout_s.to_bits()))
     }
 
-    /// The table of `dist` with `timeout_s`, and its p99 (capped at the timeout), when a
-    /// table can stand for it (see [`Self::key`]).
-    pub fn lookup(&mut self, dist: &LatencyDist, timeout_s: f64) -> Option<(u32, f64)> {
-        Self::key(dist, timeout_s).map(|key| self.table(key))
-    }
-
     /// The id and p99 of the table of `key` (made on first use).
     pub fn table(&mut self, key: TableKey) -> (u32, f64) {
         if self.index.len() < 2 * (self.keys.len() + 1) {
@@ -268,6 +262,13 @@ fn home_slot(key: &TableKey) -> usize {
 mod tests {
     use super::*;
     use crate::traffic::queueing::erlang_c;
+
+    impl LatencyTables {
+        /// The table of `dist` with `timeout_s` and its p99, when a table can stand for it.
+        fn lookup(&mut self, dist: &LatencyDist, timeout_s: f64) -> Option<(u32, f64)> {
+            Self::key(dist, timeout_s).map(|key| self.table(key))
+        }
+    }
 
     fn mmc(c: u32, mu: f64, lambda: f64) -> LatencyDist {
         LatencyDist::Mmc {
