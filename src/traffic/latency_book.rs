@@ -7,7 +7,7 @@
 //! tables every few hundred ticks; the rest (calls, retries, fixed service parts,
 //! overload) are booked per workload by key.
 
-use super::latency_tables::{LatencyTables, TableKey};
+use super::latency_tables::{LatencyTables, LoggedBooking, TableKey};
 use super::queueing::LatencyDist;
 use crate::metrics::histogram::LatencyHistogram;
 
@@ -79,19 +79,18 @@ fn latency_key(d: &LatencyDist, shift_s: f64) -> [i64; 4] {
 /// and a lookup must cost a cache miss or two, not a tree walk.
 #[derive(Debug, Default)]
 pub struct LatencyBook {
-    /// (table key, requests) booked against the tables, in booking order. Appending
-    /// touches one cache line per workload; a dense count per table would touch a random
-    /// line of megabytes every tick. Keys, not table ids: a table's content depends on its
-    /// key only, so whichever tables spread the log (and however often they were cleared)
-    /// the sums come out the same. Single precision is plenty for one tick's count (7
-    /// digits); the sums are kept in double.
-    table_log: Vec<(u64, f32)>,
+    /// Bookings against the tables, in booking order. Appending touches one cache line
+    /// per workload; a dense count per table would touch a random line of megabytes every
+    /// tick. By key (the id only a hint): a table's content depends on its key only, so
+    /// whichever tables spread the log (and however often they were cleared) the sums
+    /// come out the same.
+    table_log: Vec<LoggedBooking>,
     /// The timeout (bits) of the logged bookings, the second half of their keys.
     table_log_timeout: u64,
     /// The table the previous tick booked against and its p99: a flat load books the
     /// same one tick after tick, and the key compares cheaper than the hash finds it (a
     /// replayed trace changes key almost every tick: 5% hits on traffic-1k).
-    last_table: Option<(TableKey, f64)>,
+    last_table: Option<(TableKey, u32, f64)>,
     pending: Vec<PendingLatency>,
     index: Vec<u16>,
     /// The entry the previous tick booked: consecutive ticks often share a distribution.
@@ -116,19 +115,23 @@ impl LatencyBook {
         if shift_s == 0.0
             && let Some(key) = LatencyTables::key(&dist, timeout_s)
         {
-            let p99_s = match self.last_table {
-                Some((last, p99_s)) if last == key => p99_s,
+            let (id_hint, p99_s) = match self.last_table {
+                Some((last, id, p99_s)) if last == key => (id, p99_s),
                 _ => {
-                    let (_, p99_s) = tables.table(key);
-                    self.last_table = Some((key, p99_s));
-                    p99_s
+                    let (id, p99_s) = tables.table(key);
+                    self.last_table = Some((key, id, p99_s));
+                    (id, p99_s)
                 }
             };
             if key.1 != self.table_log_timeout {
                 tables.spread_log(&mut self.table_log, self.table_log_timeout, hist);
                 self.table_log_timeout = key.1;
             }
-            self.table_log.push((key.0, count as f32));
+            self.table_log.push(LoggedBooking {
+                key: key.0,
+                id_hint,
+                count: count as f32,
+            });
             if self.table_log.len() >= TABLE_LOG_LEN {
                 tables.spread_log(&mut self.table_log, self.table_log_timeout, hist);
             }

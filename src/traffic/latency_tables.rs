@@ -38,6 +38,20 @@ const P_WAIT_STEP: f64 = 1e-3;
 /// timeout's bits.
 pub type TableKey = (u64, u64);
 
+/// One tick's requests booked against a table, as a workload logs them until the log is
+/// spread: the key (first half; the log holds one timeout) stands for the table, the id
+/// saves looking it up again while the tables still hold it. Single precision is plenty
+/// for one tick's count (7 digits); the sums are kept in double.
+#[derive(Debug, Clone, Copy)]
+pub struct LoggedBooking {
+    /// The table key's first half.
+    pub key: u64,
+    /// The table's id when booked.
+    pub id_hint: u32,
+    /// Requests.
+    pub count: f32,
+}
+
 /// One quantized distribution's shares (a slice of the arena) and p99.
 #[derive(Debug, Clone, Copy)]
 struct Table {
@@ -177,22 +191,29 @@ impl LatencyTables {
         );
     }
 
-    /// Adds up a log of (first half of a table key, requests) booked with one timeout
-    /// (the keys' second half) by table, spreads each table's total into `hist` (in the
-    /// order tables first appear in the log, fixed by the run) and empties the log.
+    /// Adds up a log of bookings made with one timeout (the keys' second half) by
+    /// table, spreads each table's total into `hist` (in the order tables first appear
+    /// in the log, fixed by the run) and empties the log.
     pub fn spread_log(
         &mut self,
-        log: &mut Vec<(u64, f32)>,
+        log: &mut Vec<LoggedBooking>,
         timeout_bits: u64,
         hist: &mut LatencyHistogram,
     ) {
         let mut last: Option<(u64, u32)> = None;
-        for &(packed, count) in log.iter() {
+        for &LoggedBooking {
+            key,
+            id_hint,
+            count,
+        } in log.iter()
+        {
             let id = match last {
-                Some((k, id)) if k == packed => id,
-                _ => self.table((packed, timeout_bits)).0,
+                Some((k, id)) if k == key => id,
+                // The id the booking saw, unless the tables were cleared since.
+                _ if self.keys.get(id_hint as usize) == Some(&(key, timeout_bits)) => id_hint,
+                _ => self.table((key, timeout_bits)).0,
             };
-            last = Some((packed, id));
+            last = Some((key, id));
             if self.count_by_id.len() <= id as usize {
                 self.count_by_id.resize(self.tables.len(), 0.0);
             }
