@@ -218,6 +218,24 @@ impl TrafficModel {
         }
         midpoint_mean(|t| self.rate_at(t), t0_s, t1_s)
     }
+
+    /// The mean rates between consecutive `edges` (increasing, seconds), appended to
+    /// `out`: each [`Self::mean_rate`] of its span to the bit. A lone replayed trace, the
+    /// common case, computes each edge's area once.
+    pub fn mean_rates_between(&self, edges: &[f64], out: &mut Vec<f64>) {
+        if let ([Component::Trace(series)], true) =
+            (&self.components[..], self.multipliers.is_empty())
+        {
+            let from = out.len();
+            series.mean_rates_between(edges, out);
+            for r in &mut out[from..] {
+                // As mean_rate sums its one component.
+                *r = std::iter::once(*r).sum::<f64>().max(0.0);
+            }
+            return;
+        }
+        out.extend(edges.windows(2).map(|p| self.mean_rate(p[0], p[1])));
+    }
 }
 
 /// The mean of `f` over `[t0, t1]` by the composite midpoint rule. Midpoints never fall on

@@ -357,6 +357,28 @@ impl TraceSeries {
         area * self.scale / (self.speedup * (t1_s - t0_s))
     }
 
+    /// The mean rates between consecutive `edges` (increasing, simulated seconds), each
+    /// [`Self::mean_rate`] of its span to the bit: the area up to each edge is computed
+    /// once, not once for the span that ends there and again for the one it starts.
+    pub fn mean_rates_between(&self, edges: &[f64], out: &mut Vec<f64>) {
+        let to_trace = |t: f64| self.skip_s + t * self.speedup;
+        let Some(&first) = edges.first() else {
+            return;
+        };
+        let mut area0 = self.area_to(to_trace(first));
+        for pair in edges.windows(2) {
+            let (t0_s, t1_s) = (pair[0], pair[1]);
+            if t1_s <= t0_s {
+                out.push(self.mean_rate(t0_s, t1_s));
+                area0 = self.area_to(to_trace(t1_s));
+                continue;
+            }
+            let area1 = self.area_to(to_trace(t1_s));
+            out.push((area1 - area0) * self.scale / (self.speedup * (t1_s - t0_s)));
+            area0 = area1;
+        }
+    }
+
     /// ∫ rate du over trace time `[0, u]`, looping or ending as the trace does.
     fn area_to(&self, u: f64) -> f64 {
         let d = &self.data;
