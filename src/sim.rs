@@ -197,11 +197,11 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, SimErr
         scheduler,
         recorder: {
             let mut rec = Recorder::new(scenario.workloads.len(), &initial);
-            // One time-series row per workload per metrics tick: reserved once, so a big
-            // run neither copies its rows as the vector grows nor faults its pages twice.
+            // One time-series row per workload per metrics tick: a big run's chunks are
+            // prepared ahead (see RowStore), so rows are never copied as storage grows.
             let ticks = scenario.duration.as_millis() / scenario.metrics_tick.as_millis().max(1);
             let rows = (ticks as usize + 1).saturating_mul(scenario.workloads.len());
-            rec.timeseries.reserve(rows.min(1 << 23));
+            rec.timeseries = crate::metrics::RowStore::with_expected_rows(rows);
             rec
         },
         traffic: TrafficPlane::new(scenario, &streams),

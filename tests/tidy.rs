@@ -110,6 +110,21 @@ fn no_unwrap_outside_tests_in_src() {
     }
 }
 
+/// Threads stay where outputs cannot depend on them: rayon's pool runs whole independent
+/// runs (`plan/`), and the row store's helper only maps memory ahead of the simulation.
+#[test]
+fn threads_appear_only_in_plan_and_the_row_store() {
+    for (path, text) in files("src") {
+        let allowed = path.contains("/plan/") || path.ends_with("row_store.rs");
+        for pattern in [concat!("ray", "on::"), concat!("std::", "thread")] {
+            assert!(
+                allowed || !non_test_part(&text).contains(pattern),
+                "{path} uses {pattern}: a run is single-threaded (see ARCHITECTURE.md)"
+            );
+        }
+    }
+}
+
 #[test]
 fn determinism_rules_hold_in_src() {
     let banned = [

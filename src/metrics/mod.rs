@@ -5,5 +5,7 @@
 pub mod events;
 pub mod histogram;
 pub mod recorder;
+pub mod row_store;
 
 pub use recorder::{NodeRow, Recorder, TimeseriesRow, WorkloadTotals};
+pub use row_store::RowStore;

@@ -5,7 +5,7 @@ use super::histogram::LatencyHistogram;
 use crate::engine::SimTime;
 
 /// One row of timeseries.csv.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TimeseriesRow {
     /// End of the tick.
     pub time: SimTime,
@@ -96,7 +96,7 @@ impl RequestIntegral {
 #[derive(Debug, Default)]
 pub struct Recorder {
     /// timeseries.csv rows in time then workload order.
-    pub timeseries: Vec<TimeseriesRow>,
+    pub timeseries: super::RowStore<TimeseriesRow>,
     /// nodes.csv rows in time then pool order.
     pub nodes: Vec<NodeRow>,
     /// events.csv rows in time order.

@@ -42,7 +42,13 @@ pub fn write_openmetrics(out: &RunOutput, start_unix_s: u64, w: &mut dyn Write) 
             .map(|wl| labels(&[("workload", &wl.name)])),
     );
     for family in &WORKLOAD_FAMILIES {
-        write_family(&mut w, clock, family, timeseries, &workload_series)?;
+        write_family(
+            &mut w,
+            clock,
+            family,
+            |i| timeseries.get(i),
+            &workload_series,
+        )?;
     }
     let nodes = &out.recorder.nodes;
     let pool_series = series_of(
@@ -53,7 +59,7 @@ pub fn write_openmetrics(out: &RunOutput, start_unix_s: u64, w: &mut dyn Write) 
             .map(|p| labels(&[("pool", &p.name), ("instance_type", &p.instance_type)])),
     );
     for family in &POOL_FAMILIES {
-        write_family(&mut w, clock, family, nodes, &pool_series)?;
+        write_family(&mut w, clock, family, |i| nodes.get(i), &pool_series)?;
     }
     w.write_all(b"# EOF\n")?;
     w.flush()
@@ -327,18 +333,19 @@ fn escape_label_value(value: &str, out: &mut String) {
     }
 }
 
-/// Writes one family: metadata, then each series' samples in time order.
-fn write_family<R: Timed>(
+/// Writes one family: metadata, then each series' samples in time order (`row(i)` is row
+/// `i` of the table, wherever it is stored).
+fn write_family<'a, R: Timed + 'a>(
     w: &mut dyn Write,
     clock: Clock,
     family: &Family<R>,
-    rows: &[R],
+    row: impl Fn(usize) -> Option<&'a R>,
     series: &[Series],
 ) -> io::Result<()> {
     write_metadata(w, family)?;
     let total_name = format!("{}_total", family.name);
     for s in series {
-        let series_rows = s.rows.iter().filter_map(|&i| rows.get(i));
+        let series_rows = s.rows.iter().filter_map(|&i| row(i));
         match family.reading {
             Reading::Gauge(value) => {
                 let points = series_rows.map(|r| (r.time(), value(r)));
@@ -629,8 +636,12 @@ mod tests {
         let name = out.scenario.workloads[extra.workload as usize].name.clone();
         extra.replicas_desired = 4242;
         rows.push(extra.clone());
-        rows[0].cpu_utilization = f64::NAN;
-        rows[1].rps_offered = f64::INFINITY;
+        if let Some(first) = rows.get_mut(0) {
+            first.cpu_utilization = f64::NAN;
+        }
+        if let Some(second) = rows.get_mut(1) {
+            second.rps_offered = f64::INFINITY;
+        }
         let text = export(&out);
         let desired = format!("kubesim_workload_replicas_desired{{workload=\"{name}\"}} ");
         let last = text

@@ -62,7 +62,9 @@ impl SeriesRow {
     /// The recorded rows as a reader of timeseries.csv gets them back (the written
     /// decimals, to the bit), None when a value would not read back as a number: the
     /// caller then reads the file and reports it as any reader would.
-    pub fn as_written(rows: &[crate::metrics::TimeseriesRow]) -> Option<Vec<SeriesRow>> {
+    pub fn as_written(
+        rows: &crate::metrics::RowStore<crate::metrics::TimeseriesRow>,
+    ) -> Option<Vec<SeriesRow>> {
         use super::csv::float_as_written as written;
         rows.iter()
             .map(|r| {
