@@ -195,7 +195,8 @@ impl Lane<'_> {
         let (servers, per_server_s) = if usable <= 0.0 {
             (service.concurrency, 0.0)
         } else if wt.downstream_s <= 0.0 {
-            let k = usable.round().clamp(1.0, c);
+            // usable > 0: adding a half and truncating rounds (no libm call).
+            let k = ((usable + 0.5) as u64 as f64).clamp(1.0, c);
             (k as u32, cpu_s * k / usable)
         } else {
             let lambda_pod = if serving_pods > 0.0 && dt_s > 0.0 {
@@ -435,7 +436,9 @@ impl Lane<'_> {
         };
         self.state.usage = UsageSample {
             at: now,
-            window: SimTime::from_millis((dt_s * 1000.0).round() as u64),
+            // dt_s ≥ 0 is whole milliseconds: adding a half and truncating rounds, without
+            // the libm call `round` is on a baseline x86-64 build.
+            window: SimTime::from_millis((dt_s * 1000.0 + 0.5) as u64),
             cpu_milli_serving: per_pod,
             cpu_milli_idle: idle_cpu,
             memory_bytes_serving: base_memory
