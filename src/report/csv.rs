@@ -156,7 +156,9 @@ fn fixed_units(v: f64, decimals: usize) -> Option<u64> {
     if !scaled.is_finite() || scaled >= 4.0e15 {
         return None;
     }
-    let floor = scaled.floor();
+    // 0 ≤ scaled < 2^52: truncating is the floor, exactly, and costs no libm call (a
+    // baseline x86-64 build has no `roundsd`; this runs once per field of a 300 MB CSV).
+    let floor = scaled as u64 as f64;
     let frac = scaled - floor;
     // The product is within one ulp (relative 2^-52) of the exact decimal value.
     if (frac - 0.5).abs() <= scaled * 1e-15 + 1e-300 {

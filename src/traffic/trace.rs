@@ -387,7 +387,13 @@ impl TraceSeries {
             if !self.repeat {
                 return total;
             }
-            let laps = (u / d.length_s).floor();
+            // Below 2^52 laps, truncating is the floor, without the libm call.
+            let q = u / d.length_s;
+            let laps = if q < 4.0e15 {
+                q as u64 as f64
+            } else {
+                q.floor()
+            };
             return laps * total + self.area_within(u - laps * d.length_s);
         }
         self.area_within(u)
