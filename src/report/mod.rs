@@ -298,10 +298,10 @@ fn timeseries_csv(out: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
         "rps_capacity",
     ]);
     for r in &out.recorder.timeseries {
-        b.display(r.time)
+        b.time(r.time)
             .field(&out.scenario.workloads[r.workload as usize].name)
-            .int(r.replicas_desired)
-            .int(r.replicas_ready)
+            .uint(r.replicas_desired)
+            .uint(r.replicas_ready)
             .float(r.rps_offered, 3)
             .float(r.rps_served, 3)
             .float(r.rps_failed, 3)
