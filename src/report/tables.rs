@@ -66,25 +66,27 @@ impl SeriesRow {
         rows: &crate::metrics::RowStore<crate::metrics::TimeseriesRow>,
     ) -> Option<Vec<SeriesRow>> {
         use super::csv::float_as_written as written;
-        rows.iter()
-            .map(|r| {
-                Some(SeriesRow {
-                    // "s.mmm" reads back as the double nearest ms / 1000: this quotient.
-                    time_s: r.time.as_millis() as f64 / 1000.0,
-                    workload: r.workload,
-                    replicas_desired: r.replicas_desired,
-                    replicas_ready: r.replicas_ready,
-                    rps_offered: written(r.rps_offered, 3)?,
-                    rps_served: written(r.rps_served, 3)?,
-                    rps_failed: written(r.rps_failed, 3)?,
-                    latency_p99_ms: match r.latency_p99_ms {
-                        Some(v) => Some(written(v, 3)?),
-                        None => None,
-                    },
-                    rps_capacity: written(r.rps_capacity, 3)?,
-                })
-            })
-            .collect()
+        // Sized once: collecting through `Option` knows no length and grew the vector by
+        // doubling, copying hundreds of megabytes on a big run.
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(SeriesRow {
+                // "s.mmm" reads back as the double nearest ms / 1000: this quotient.
+                time_s: r.time.as_millis() as f64 / 1000.0,
+                workload: r.workload,
+                replicas_desired: r.replicas_desired,
+                replicas_ready: r.replicas_ready,
+                rps_offered: written(r.rps_offered, 3)?,
+                rps_served: written(r.rps_served, 3)?,
+                rps_failed: written(r.rps_failed, 3)?,
+                latency_p99_ms: match r.latency_p99_ms {
+                    Some(v) => Some(written(v, 3)?),
+                    None => None,
+                },
+                rps_capacity: written(r.rps_capacity, 3)?,
+            });
+        }
+        Some(out)
     }
 }
 
