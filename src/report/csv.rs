@@ -149,7 +149,7 @@ fn push_fixed_fast(out: &mut String, v: f64, decimals: usize) -> bool {
     let Some(units) = fixed_units(v, decimals) else {
         return false;
     };
-    let (mut whole, mut fraction) = split_units(units, decimals);
+    let (whole, mut fraction) = split_units(units, decimals);
     // Digits right to left into a buffer, then one append: at most 16 whole digits (units
     // < 4e15), the point, 6 decimals and a sign.
     let mut buf = [0u8; 32];
@@ -163,14 +163,7 @@ fn push_fixed_fast(out: &mut String, v: f64, decimals: usize) -> bool {
         i -= 1;
         buf[i] = b'.';
     }
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (whole % 10) as u8;
-        whole /= 10;
-        if whole == 0 {
-            break;
-        }
-    }
+    i = digits_before(&mut buf, i, whole);
     // Like core::fmt, a negative value keeps its sign even when it rounds to zero.
     if v < 0.0 {
         i -= 1;
@@ -242,19 +235,25 @@ pub fn float_as_written(v: f64, decimals: usize) -> Option<f64> {
 }
 
 /// Writes the decimal digits of `n`.
-fn push_u64(out: &mut String, mut n: u64) {
+fn push_u64(out: &mut String, n: u64) {
     let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    let i = digits_before(&mut digits, 20, n);
     if let Ok(text) = std::str::from_utf8(&digits[i..]) {
         out.push_str(text); // ASCII by construction
+    }
+}
+
+/// Puts the decimal digits of `n` in `buf` just before index `end` (right to left, at
+/// least one) and returns where they start; `buf` must have room (20 digits at most).
+fn digits_before(buf: &mut [u8], end: usize, mut n: u64) -> usize {
+    let mut i = end;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return i;
+        }
     }
 }
 

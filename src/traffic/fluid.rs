@@ -146,7 +146,24 @@ pub struct Lane<'a> {
     pub totals: &'a mut WorkloadTotals,
 }
 
-impl Lane<'_> {
+impl<'a> Lane<'a> {
+    /// Workload `w`'s lane, borrowed out of the run's per-workload arrays.
+    pub fn of(
+        w: usize,
+        specs: &'a [WorkloadSpec],
+        states: &'a mut [WorkloadState],
+        traffic: &'a mut [WorkloadTraffic],
+        totals: &'a mut [WorkloadTotals],
+    ) -> Lane<'a> {
+        Lane {
+            index: w as u32,
+            spec: &specs[w],
+            state: &mut states[w],
+            traffic: &mut traffic[w],
+            totals: &mut totals[w],
+        }
+    }
+
     /// The workload's own service this tick: its traffic, the calls its callers made
     /// (`traffic.called`) and the retries due meet its pods. Leaves the outcome in
     /// `traffic` for [`Lane::finish`]; a caller's calls are then `traffic.own_served`

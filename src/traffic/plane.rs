@@ -148,13 +148,13 @@ impl TrafficPlane {
                 continue; // served in the second pass, in one go
             }
             let spec = &world.specs[w];
-            let mut lane = Lane {
-                index: w as u32,
-                spec,
-                state: &mut world.workloads[w],
-                traffic: &mut self.workloads[w],
-                totals: &mut rec.workloads[w],
-            };
+            let mut lane = Lane::of(
+                w,
+                &world.specs,
+                &mut world.workloads,
+                &mut self.workloads,
+                &mut rec.workloads,
+            );
             lane.serve_own(&fleet, last, now);
             let served = lane.traffic.own_served;
             for c in &spec.calls {
@@ -171,13 +171,13 @@ impl TrafficPlane {
                 calls.success *= callee.success.powf(c.ratio);
                 calls.mean_s += c.ratio * callee.e2e_mean_s;
             }
-            let mut lane = Lane {
-                index: w as u32,
-                spec,
-                state: &mut world.workloads[w],
-                traffic: &mut self.workloads[w],
-                totals: &mut rec.workloads[w],
-            };
+            let mut lane = Lane::of(
+                w,
+                &world.specs,
+                &mut world.workloads,
+                &mut self.workloads,
+                &mut rec.workloads,
+            );
             if self.standalone[w] {
                 lane.serve_own(&fleet, last, now);
             }
@@ -245,13 +245,13 @@ impl TrafficPlane {
             let t = &network.ticks[w];
             let queued =
                 (in_network.get(w).copied().unwrap_or(0.0) - capacity_slots(world, w)).max(0.0);
-            let mut lane = Lane {
-                index: w as u32,
-                spec: &world.specs[w],
-                state: &mut world.workloads[w],
-                traffic: &mut self.workloads[w],
-                totals: &mut rec.workloads[w],
-            };
+            let mut lane = Lane::of(
+                w,
+                &world.specs,
+                &mut world.workloads,
+                &mut self.workloads,
+                &mut rec.workloads,
+            );
             let totals = &mut *lane.totals;
             totals.offered += t.offered;
             totals.served += t.served;
