@@ -131,6 +131,13 @@ fn traffic(c: &mut Criterion) {
             )
         })
     });
+    group.bench_function("fluid_floor_1k_workloads_1h", |b| {
+        b.iter(|| black_box(fluid_floor(&fluid.workloads, 240)))
+    });
+    group.throughput(Throughput::Elements(5_760_000));
+    group.bench_function("fluid_floor_1k_workloads_day", |b| {
+        b.iter(|| black_box(fluid_floor(&fluid.workloads, 5760)))
+    });
     group.throughput(Throughput::Elements(2_106_000));
     group.bench_function("exact_quickstart_requests", |b| {
         b.iter(|| {
@@ -140,6 +147,122 @@ fn traffic(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// The floor under `fluid_1k_workloads_1h`: the fluid model's own steps for each workload
+/// and 15 s tick — the curve's mean rate (a batch at a time), the Poisson draw, the queue
+/// (`serve_tick`), the latency booked against the shared tables with its p99, the row
+/// stored — called back to back on the library's functions, with none of the run around
+/// them: no endpoint averages, cores per pod, usage samples, totals, retries, calls or
+/// control plane. Each workload is one pod with its limit's cores, as in
+/// benches/traffic-1k.yaml. What the whole run takes beyond this is plumbing; what this
+/// takes is the least any single-threaded run of the model can (BENCHMARKS.md, Traffic).
+/// Returns the requests served, so nothing is optimised away.
+fn fluid_floor(specs: &[kubesim::scenario::WorkloadSpec], ticks: usize) -> f64 {
+    use kubesim::metrics::TimeseriesRow;
+    use kubesim::metrics::histogram::LatencyHistogram;
+    use kubesim::metrics::row_store::RowStore;
+    use kubesim::traffic::latency_book::LatencyBook;
+    use kubesim::traffic::latency_tables::LatencyTables;
+    use kubesim::traffic::queueing::{TickLoad, serve_tick};
+    use rand_distr::{Distribution, Poisson};
+    const STEP_S: f64 = 15.0;
+    const BATCH: usize = 64;
+    struct Lane {
+        rng: kubesim::engine::SimRng,
+        rates: Vec<f64>,
+        edges: Vec<f64>,
+        book: LatencyBook,
+        hist: LatencyHistogram,
+        backlog: f64,
+        servers: u32,
+        per_server_s: f64,
+        timeout_s: f64,
+    }
+    let streams = RngStreams::new(3);
+    let mut lanes: Vec<Lane> = specs
+        .iter()
+        .enumerate()
+        .map(|(w, spec)| {
+            let cores = spec.cpu_limit_milli.map_or(1.0, |m| m as f64 / 1000.0)
+                - spec.service.base_cpu_milli as f64 / 1000.0;
+            let c = f64::from(spec.service.concurrency);
+            let usable = c.min(cores).max(1e-3);
+            let k = (usable + 0.5).floor().clamp(1.0, c);
+            Lane {
+                rng: streams.stream_indexed("floor", w as u64),
+                rates: Vec::new(),
+                edges: Vec::new(),
+                book: LatencyBook::default(),
+                hist: LatencyHistogram::default(),
+                backlog: 0.0,
+                servers: k as u32,
+                per_server_s: spec.service.cpu_seconds_per_request * k / usable,
+                timeout_s: spec.service.timeout.as_secs_f64(),
+            }
+        })
+        .collect();
+    let mut tables = LatencyTables::new();
+    let mut rows = RowStore::<TimeseriesRow>::with_expected_rows(specs.len() * ticks);
+    let mut served_total = 0.0;
+    for t in 0..ticks {
+        let now = SimTime::from_millis((t as u64 + 1) * 15_000);
+        for (w, (lane, spec)) in lanes.iter_mut().zip(specs).enumerate() {
+            if t % BATCH == 0 {
+                lane.edges.clear();
+                lane.edges
+                    .extend((t..=t + BATCH).map(|k| k as f64 * STEP_S));
+                lane.rates.clear();
+                spec.traffic
+                    .mean_rates_between(&lane.edges, &mut lane.rates);
+            }
+            let expected = lane.rates[t % BATCH] * STEP_S;
+            let arrivals = match Poisson::new(expected) {
+                Ok(d) => d.sample(&mut lane.rng),
+                Err(_) => 0.0,
+            };
+            let out = serve_tick(&TickLoad {
+                arrivals,
+                expected_arrivals: expected,
+                dt_s: STEP_S,
+                endpoints: 1.0,
+                cores_per_pod: f64::from(lane.servers),
+                cpu_s_per_request: lane.per_server_s,
+                concurrency: lane.servers,
+                timeout_s: lane.timeout_s,
+                backlog: lane.backlog,
+            });
+            lane.backlog = out.backlog;
+            let p99_s = out.latency.map(|d| {
+                lane.book.book(
+                    d,
+                    out.served,
+                    0.0,
+                    lane.timeout_s,
+                    &mut tables,
+                    &mut lane.hist,
+                )
+            });
+            served_total += out.served;
+            rows.push(TimeseriesRow {
+                time: now,
+                workload: w as u32,
+                replicas_desired: 1,
+                replicas_ready: 1,
+                rps_offered: arrivals / STEP_S,
+                rps_served: out.served / STEP_S,
+                rps_failed: out.failed / STEP_S,
+                rps_capacity: f64::from(lane.servers) / lane.per_server_s,
+                cpu_utilization: out.cpu_cores_used,
+                latency_p99_ms: p99_s.map(|s| s * 1000.0),
+            });
+        }
+    }
+    for lane in &mut lanes {
+        lane.book.flush(&mut tables, &mut lane.hist);
+        served_total += lane.hist.total();
+    }
+    served_total + rows.len() as f64
 }
 
 /// One cluster-autoscaler loop over 5,000 nodes (m5.xlarge, 0 to 7 pods of 500m each, so
