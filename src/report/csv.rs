@@ -2,12 +2,14 @@
 //! Small enough that the csv crate would add more than it saves.
 
 use crate::engine::SimTime;
-use std::fmt::Write;
+use std::io::Write;
 
 /// Builds CSV text row by row.
 #[derive(Debug, Default)]
 pub struct CsvBuilder {
-    out: String,
+    /// The text so far: ASCII and whole `&str`s only, so always UTF-8. Bytes, so a number's
+    /// digits append without a UTF-8 check (tens of millions of fields in a big run).
+    out: Vec<u8>,
     fields_in_row: usize,
 }
 
@@ -24,7 +26,7 @@ impl CsvBuilder {
 
     fn sep(&mut self) {
         if self.fields_in_row > 0 {
-            self.out.push(',');
+            self.out.push(b',');
         }
         self.fields_in_row += 1;
     }
@@ -32,12 +34,17 @@ impl CsvBuilder {
     /// A text field, quoted when it holds a comma, quote or line break.
     pub fn field(&mut self, s: &str) -> &mut Self {
         self.sep();
-        if s.contains([',', '"', '\n', '\r']) {
-            self.out.push('"');
-            self.out.push_str(&s.replace('"', "\"\""));
-            self.out.push('"');
+        if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+            self.out.push(b'"');
+            for b in s.bytes() {
+                if b == b'"' {
+                    self.out.push(b'"');
+                }
+                self.out.push(b);
+            }
+            self.out.push(b'"');
         } else {
-            self.out.push_str(s);
+            self.out.extend_from_slice(s.as_bytes());
         }
         self
     }
@@ -64,10 +71,10 @@ impl CsvBuilder {
         push_u64(&mut self.out, ms / 1000);
         let frac = ms % 1000;
         if frac != 0 {
-            self.out.push('.');
-            for d in [frac / 100, frac / 10 % 10, frac % 10] {
-                self.out.push(char::from(b'0' + d as u8));
-            }
+            let mut buf = [0u8; 4];
+            buf[0] = b'.';
+            digits_exactly(&mut buf, 4, frac, 3);
+            self.out.extend_from_slice(&buf);
         }
         self
     }
@@ -115,20 +122,22 @@ impl CsvBuilder {
 
     /// Ends the current row.
     pub fn end_row(&mut self) {
-        self.out.push('\n');
+        self.out.push(b'\n');
         self.fields_in_row = 0;
     }
 
     /// The text.
     pub fn finish(self) -> String {
-        self.out
+        // Always UTF-8 (see `out`); the lossy path is never taken.
+        String::from_utf8(self.out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// Passes the text built so far to `w` once it passes 64 KiB, so a long file streams
     /// through a small buffer. Call between rows.
     pub fn spill(&mut self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         if self.out.len() >= 1 << 16 {
-            w.write_all(self.out.as_bytes())?;
+            w.write_all(&self.out)?;
             self.out.clear();
         }
         Ok(())
@@ -136,7 +145,7 @@ impl CsvBuilder {
 
     /// Passes the rest of the text to `w`.
     pub fn finish_into(self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        w.write_all(self.out.as_bytes())
+        w.write_all(&self.out)
     }
 }
 
@@ -145,21 +154,17 @@ impl CsvBuilder {
 /// for exact scaling, or one so near a rounding tie that the scaled product's own rounding
 /// could pick the other side. `core::fmt`'s exact float formatting costs about a
 /// microsecond per number; a 24 h run of 1,000 workloads writes tens of millions of them.
-fn push_fixed_fast(out: &mut String, v: f64, decimals: usize) -> bool {
+fn push_fixed_fast(out: &mut Vec<u8>, v: f64, decimals: usize) -> bool {
     let Some(units) = fixed_units(v, decimals) else {
         return false;
     };
-    let (whole, mut fraction) = split_units(units, decimals);
+    let (whole, fraction) = split_units(units, decimals);
     // Digits right to left into a buffer, then one append: at most 16 whole digits (units
     // < 4e15), the point, 6 decimals and a sign.
     let mut buf = [0u8; 32];
     let mut i = buf.len();
     if decimals > 0 {
-        for _ in 0..decimals {
-            i -= 1;
-            buf[i] = b'0' + (fraction % 10) as u8;
-            fraction /= 10;
-        }
+        i = digits_exactly(&mut buf, i, fraction, decimals);
         i -= 1;
         buf[i] = b'.';
     }
@@ -169,13 +174,8 @@ fn push_fixed_fast(out: &mut String, v: f64, decimals: usize) -> bool {
         i -= 1;
         buf[i] = b'-';
     }
-    match std::str::from_utf8(&buf[i..]) {
-        Ok(text) => {
-            out.push_str(text);
-            true
-        }
-        Err(_) => false, // ASCII by construction
-    }
+    out.extend_from_slice(&buf[i..]);
+    true
 }
 
 /// `units` of 10^-`decimals` split into whole units and the rest, each divisor a constant
@@ -235,26 +235,66 @@ pub fn float_as_written(v: f64, decimals: usize) -> Option<f64> {
 }
 
 /// Writes the decimal digits of `n`.
-fn push_u64(out: &mut String, n: u64) {
+fn push_u64(out: &mut Vec<u8>, n: u64) {
     let mut digits = [0u8; 20];
     let i = digits_before(&mut digits, 20, n);
-    if let Ok(text) = std::str::from_utf8(&digits[i..]) {
-        out.push_str(text); // ASCII by construction
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// "00", "01", … "99" back to back: digits written two at a time halve the chain of
+/// dependent divisions a number's digits are (each waits for the previous quotient).
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut table = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        table[2 * i] = b'0' + (i / 10) as u8;
+        table[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
     }
+    table
+};
+
+/// Puts `pair` (< 100) as two digits at `buf[at..at + 2]`.
+fn put_pair(buf: &mut [u8], at: usize, pair: u64) {
+    let p = 2 * pair as usize;
+    buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[p..p + 2]);
 }
 
 /// Puts the decimal digits of `n` in `buf` just before index `end` (right to left, at
 /// least one) and returns where they start; `buf` must have room (20 digits at most).
 fn digits_before(buf: &mut [u8], end: usize, mut n: u64) -> usize {
     let mut i = end;
-    loop {
+    while n >= 100 {
+        i -= 2;
+        put_pair(buf, i, n % 100);
+        n /= 100;
+    }
+    if n >= 10 {
+        i -= 2;
+        put_pair(buf, i, n);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + n as u8;
+    }
+    i
+}
+
+/// Puts exactly `count` digits of `n` (< 10^count, zero-padded) in `buf` just before
+/// index `end` and returns where they start: the decimals of a fixed-point field.
+fn digits_exactly(buf: &mut [u8], end: usize, mut n: u64, count: usize) -> usize {
+    let mut i = end;
+    let mut left = count;
+    while left >= 2 {
+        i -= 2;
+        put_pair(buf, i, n % 100);
+        n /= 100;
+        left -= 2;
+    }
+    if left == 1 {
         i -= 1;
         buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return i;
-        }
     }
+    i
 }
 
 #[cfg(test)]
@@ -294,7 +334,18 @@ mod tests {
             slow.display(SimTime::from_millis(ms));
             assert_eq!(fast.finish(), slow.finish(), "{ms} ms");
         }
-        for n in [0u64, 7, 10, 4_294_967_295, u64::MAX] {
+        for n in [
+            0u64,
+            7,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            4_294_967_295,
+            u64::MAX,
+        ] {
             let mut fast = CsvBuilder::default();
             fast.uint(n);
             assert_eq!(fast.finish(), n.to_string());
