@@ -222,12 +222,20 @@ fn fixed_units(v: f64, decimals: usize) -> Option<u64> {
 /// parsing the decimal text gives too. A run renders its charts from these instead of
 /// reading hundreds of megabytes of CSV back, and gets the same bytes as a later
 /// `kubesim report` that does read them.
+#[inline]
 pub fn float_as_written(v: f64, decimals: usize) -> Option<f64> {
     let v = if v == 0.0 { 0.0 } else { v };
     if let Some(units) = fixed_units(v, decimals) {
         let x = units as f64 / POW10[decimals];
         return Some(if v < 0.0 { -x } else { x });
     }
+    written_and_read_back(v, decimals)
+}
+
+/// [`float_as_written`] the long way, for the rare value the fast path cannot vouch for:
+/// kept out of line so the fast path inlines into a loop over millions of rows.
+#[cold]
+fn written_and_read_back(v: f64, decimals: usize) -> Option<f64> {
     format!("{v:.decimals$}")
         .parse::<f64>()
         .ok()
