@@ -1,5 +1,6 @@
 //! Criterion benchmarks: the event queue alone, one scheduling decision at 100, 1,000 and
-//! 5,000 nodes, one full quickstart run, and the scale scenario. Figures and how to
+//! 5,000 nodes, one full quickstart run, the scale scenario, the traffic models (and the
+//! fluid model's floor), and one cluster-autoscaler and Karpenter pass. Figures and how to
 //! reproduce them are in BENCHMARKS.md.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -155,9 +156,10 @@ fn traffic(c: &mut Criterion) {
 /// stored — called back to back on the library's functions, with none of the run around
 /// them: no endpoint averages, cores per pod, usage samples, totals, retries, calls or
 /// control plane. Each workload is one pod with its limit's cores, as in
-/// benches/traffic-1k.yaml. What the whole run takes beyond this is plumbing; what this
-/// takes is the least any single-threaded run of the model can (BENCHMARKS.md, Traffic).
-/// Returns the requests served, so nothing is optimised away.
+/// benches/traffic-1k.yaml. What the whole run takes beyond this is plumbing; this is what
+/// the steps themselves cost as the library has them, the least a single-threaded run of
+/// the model can take without making the steps cheaper (BENCHMARKS.md, Traffic). Returns
+/// the requests served and rows stored, so nothing is optimised away.
 fn fluid_floor(specs: &[kubesim::scenario::WorkloadSpec], ticks: usize) -> f64 {
     use kubesim::metrics::TimeseriesRow;
     use kubesim::metrics::histogram::LatencyHistogram;
