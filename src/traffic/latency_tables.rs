@@ -52,9 +52,13 @@ pub struct LoggedBooking {
     pub count: f32,
 }
 
-/// One quantized distribution's shares (a slice of the arena) and p99.
+/// One quantized distribution: its key, its shares (a slice of the arena) and p99, in
+/// one 32-byte record, so a lookup's key check and its answer share a cache line (aligned
+/// to 32, so no record straddles two).
 #[derive(Debug, Clone, Copy)]
+#[repr(align(32))]
 struct Table {
+    key: TableKey,
     start: u32,
     len: u32,
     p99_s: f64,
@@ -68,11 +72,10 @@ const NO_TABLE: u32 = u32::MAX;
 /// same ids and the same sums.
 #[derive(Debug)]
 pub struct LatencyTables {
-    keys: Vec<TableKey>,
     tables: Vec<Table>,
     /// Every table's shares, back to back.
     shares: Vec<f64>,
-    /// Open addressing over `keys`: a power of two, at most half full.
+    /// Open addressing over `tables` by key: a power of two, at most half full.
     index: Vec<u32>,
     /// Tables kept before the owner clears them all (bookings are logged by key, so a
     /// table cleared is simply built again when next needed).
@@ -100,7 +103,6 @@ impl LatencyTables {
     /// Tables that are full at `capacity` tables.
     pub fn with_capacity(capacity: usize) -> LatencyTables {
         LatencyTables {
-            keys: Vec::new(),
             tables: Vec::new(),
             shares: Vec::new(),
             index: Vec::new(),
@@ -128,7 +130,6 @@ impl LatencyTables {
 
     /// Forgets every table.
     pub fn clear(&mut self) {
-        self.keys.clear();
         self.tables.clear();
         self.shares.clear();
         self.index.iter_mut().for_each(|i| *i = NO_TABLE);
@@ -158,7 +159,7 @@ impl LatencyTables {
 
     /// The id and p99 of the table of `key` (made on first use).
     pub fn table(&mut self, key: TableKey) -> (u32, f64) {
-        if self.index.len() < 2 * (self.keys.len() + 1) {
+        if self.index.len() < 2 * (self.tables.len() + 1) {
             self.grow_index();
         }
         let mask = self.index.len() - 1;
@@ -167,8 +168,9 @@ impl LatencyTables {
             match self.index[slot] {
                 NO_TABLE => break,
                 id => {
-                    if self.keys[id as usize] == key {
-                        return (id, self.tables[id as usize].p99_s);
+                    let table = &self.tables[id as usize];
+                    if table.key == key {
+                        return (id, table.p99_s);
                     }
                 }
             }
@@ -177,7 +179,6 @@ impl LatencyTables {
         let id = self.tables.len() as u32;
         self.index[slot] = id;
         let table = self.build(key);
-        self.keys.push(key);
         self.tables.push(table);
         (id, table.p99_s)
     }
@@ -210,7 +211,11 @@ impl LatencyTables {
             let id = match last {
                 Some((k, id)) if k == key => id,
                 // The id the booking saw, unless the tables were cleared since.
-                _ if self.keys.get(id_hint as usize) == Some(&(key, timeout_bits)) => id_hint,
+                _ if self.tables.get(id_hint as usize).map(|t| t.key)
+                    == Some((key, timeout_bits)) =>
+                {
+                    id_hint
+                }
                 _ => self.table((key, timeout_bits)).0,
             };
             last = Some((key, id));
@@ -250,6 +255,7 @@ impl LatencyTables {
         let start = self.shares.len() as u32;
         self.shares.extend_from_slice(&self.scratch);
         Table {
+            key,
             start,
             len: self.scratch.len() as u32,
             p99_s: dist.quantile(0.99).min(timeout_s),
@@ -260,7 +266,8 @@ impl LatencyTables {
         let size = (self.index.len() * 2).max(1024);
         self.index = vec![NO_TABLE; size];
         let mask = size - 1;
-        for (id, key) in self.keys.iter().enumerate() {
+        for (id, table) in self.tables.iter().enumerate() {
+            let key = &table.key;
             let mut slot = home_slot(key) & mask;
             while self.index[slot] != NO_TABLE {
                 slot = (slot + 1) & mask;
