@@ -188,9 +188,12 @@ fn fluid_floor(specs: &[kubesim::scenario::WorkloadSpec], ticks: usize) -> f64 {
         .map(|(w, spec)| {
             let cores = spec.cpu_limit_milli.map_or(1.0, |m| m as f64 / 1000.0)
                 - spec.service.base_cpu_milli as f64 / 1000.0;
-            let c = f64::from(spec.service.concurrency);
-            let usable = c.min(cores).max(1e-3);
-            let k = (usable + 0.5).floor().clamp(1.0, c);
+            let usable = f64::from(spec.service.concurrency).min(cores).max(1e-3);
+            let (servers, per_server_s) = kubesim::traffic::fluid::own_servers(
+                usable,
+                spec.service.concurrency,
+                spec.service.cpu_seconds_per_request,
+            );
             Lane {
                 rng: streams.stream_indexed("floor", w as u64),
                 rates: Vec::new(),
@@ -198,8 +201,8 @@ fn fluid_floor(specs: &[kubesim::scenario::WorkloadSpec], ticks: usize) -> f64 {
                 book: LatencyBook::default(),
                 hist: LatencyHistogram::default(),
                 backlog: 0.0,
-                servers: k as u32,
-                per_server_s: spec.service.cpu_seconds_per_request * k / usable,
+                servers,
+                per_server_s,
                 timeout_s: spec.service.timeout.as_secs_f64(),
             }
         })

@@ -212,9 +212,7 @@ impl<'a> Lane<'a> {
         let (servers, per_server_s) = if usable <= 0.0 {
             (service.concurrency, 0.0)
         } else if wt.downstream_s <= 0.0 {
-            // usable > 0: adding a half and truncating rounds (no libm call).
-            let k = ((usable + 0.5) as u64 as f64).clamp(1.0, c);
-            (k as u32, cpu_s * k / usable)
+            own_servers(usable, service.concurrency, cpu_s)
         } else {
             let lambda_pod = if serving_pods > 0.0 && dt_s > 0.0 {
                 arrivals / dt_s / serving_pods
@@ -519,6 +517,16 @@ pub(super) fn own_capacity_rps(pods: f64, slots: f64, cpu_s: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+/// A pod without calls as the M/M/k queue it is on average: k = its usable cores
+/// (`usable` > 0: concurrency capped by cores) rounded, at least 1 and at most
+/// `concurrency`, each serving at the matching rate. Returns k and each server's time
+/// per request, seconds.
+pub fn own_servers(usable: f64, concurrency: u32, cpu_s: f64) -> (u32, f64) {
+    // usable > 0: adding a half and truncating rounds (no libm call).
+    let k = ((usable + 0.5) as u64 as f64).clamp(1.0, f64::from(concurrency));
+    (k as u32, cpu_s * k / usable)
 }
 
 /// Mean CPU cores a Ready pod of workload `w` can use: its limit when it has one, otherwise
